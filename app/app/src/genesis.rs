@@ -1,0 +1,252 @@
+//! The app genesis: the `app_state` object of CometBFT's genesis.json.
+//!
+//! ```json
+//! { "auth": {...}, "bank": {...}, "app": { "validator_sets": [...], "last_block": ..., "pending_side_txs": [...] } }
+//! ```
+//! Module sections are each module's [`Module::Genesis`]. The `app` section is absent in a new
+//! chain's genesis (the validator set comes from CometBFT's `validators`); an export fills it so
+//! that importing the export reproduces the exact state, and so the exact app hash.
+
+use delivery_module::{Address, ExecError, Module};
+use delivery_store::{StateRead, StateWrite, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::side::{self, PendingSideTx};
+use crate::valset::{self, Validator, ValidatorSet};
+
+/// The whole `app_state`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppGenesis {
+    /// Accounts and auth params.
+    #[serde(default)]
+    pub auth: delivery_auth::Genesis,
+    /// Balances.
+    #[serde(default)]
+    pub bank: delivery_bank::Genesis,
+    /// App bookkeeping carried over by an export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<AppSection>,
+}
+
+/// App bookkeeping in an exported genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSection {
+    /// Validator sets by first height.
+    pub validator_sets: Vec<GenesisValidatorSet>,
+    /// The last block executed before the export.
+    pub last_block: Option<LastBlock>,
+    /// Side transactions still waiting for their vote.
+    #[serde(default)]
+    pub pending_side_txs: Vec<GenesisPendingSideTx>,
+}
+
+/// A validator set in an export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidatorSet {
+    /// The first height it is in force.
+    pub from_height: u64,
+    /// Its validators: `(address hex, ed25519 key hex, power)`.
+    pub validators: Vec<GenesisValidator>,
+}
+
+/// A validator in an export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidator {
+    /// Hex ed25519 public key.
+    pub pub_key: String,
+    /// Voting power.
+    pub power: i64,
+}
+
+/// A pending side transaction in an export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisPendingSideTx {
+    /// The including block's height.
+    pub height: u64,
+    /// Hex tx hash.
+    pub tx_hash: String,
+    /// Message type URL.
+    pub type_url: String,
+    /// Hex message bytes.
+    pub value: String,
+}
+
+/// The last executed block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LastBlock {
+    /// Height.
+    pub height: u64,
+    /// Hex block hash.
+    pub hash: String,
+}
+
+const LAST_BLOCK: &[u8] = b"app/last_block";
+const CHAIN_ID: &[u8] = b"app/chain_id";
+
+/// The last executed block (its hash is what vote extensions of the next block must name).
+pub fn last_block<S: StateRead + ?Sized>(state: &S) -> Result<Option<LastBlock>, StoreError> {
+    delivery_module::codec::get_json(state, LAST_BLOCK)
+}
+
+/// Records the block just executed.
+pub fn set_last_block<S: StateWrite + ?Sized>(
+    state: &mut S,
+    block: &LastBlock,
+) -> Result<(), StoreError> {
+    delivery_module::codec::put_json(state, LAST_BLOCK.to_vec(), block)
+}
+
+/// The chain id recorded at genesis.
+pub fn chain_id<S: StateRead + ?Sized>(state: &S) -> Result<String, StoreError> {
+    delivery_module::codec::get_json::<String, _>(state, CHAIN_ID)?.ok_or_else(|| {
+        StoreError::Backend("chain id missing from state: was InitChain run?".into())
+    })
+}
+
+/// Checks the genesis, then writes it. `validators` are CometBFT's genesis validators (from
+/// InitChain); with an `app` section they must equal its latest set.
+pub fn init<S: StateWrite>(
+    state: &mut S,
+    genesis: &AppGenesis,
+    chain_id: &str,
+    initial_height: u64,
+    validators: &ValidatorSet,
+) -> Result<(), String> {
+    delivery_auth::Auth::validate_genesis(&genesis.auth)
+        .map_err(|e| format!("auth genesis: {e}"))?;
+    delivery_bank::Bank::validate_genesis(&genesis.bank)
+        .map_err(|e| format!("bank genesis: {e}"))?;
+    if validators.validators.is_empty() {
+        return Err("genesis has no validators".into());
+    }
+    let fail = |e: ExecError| e.to_string();
+    delivery_module::codec::put_json(state, CHAIN_ID.to_vec(), &chain_id.to_string())
+        .map_err(|e| e.to_string())?;
+    delivery_auth::Auth::init_genesis(state, &genesis.auth).map_err(fail)?;
+    delivery_bank::Bank::init_genesis(state, &genesis.bank).map_err(fail)?;
+    match &genesis.app {
+        None => valset::set_from(state, initial_height, validators),
+        Some(app) => {
+            let mut last = None;
+            for set in &app.validator_sets {
+                let decoded = decode_set(set)?;
+                valset::set_from(state, set.from_height, &decoded);
+                last = Some(decoded);
+            }
+            if last.as_ref() != Some(validators) {
+                return Err("the genesis validators differ from the exported validator set".into());
+            }
+            if let Some(block) = &app.last_block {
+                set_last_block(state, block).map_err(|e| e.to_string())?;
+            }
+            for p in &app.pending_side_txs {
+                side::put_pending(
+                    state,
+                    &PendingSideTx {
+                        height: p.height,
+                        tx_hash: hex::decode(&p.tx_hash)
+                            .map_err(|e| format!("pending tx hash: {e}"))?,
+                        type_url: p.type_url.clone(),
+                        value: hex::decode(&p.value)
+                            .map_err(|e| format!("pending tx value: {e}"))?,
+                    },
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn decode_set(set: &GenesisValidatorSet) -> Result<ValidatorSet, String> {
+    let mut validators = set
+        .validators
+        .iter()
+        .map(|v| {
+            let pub_key = hex::decode(&v.pub_key).map_err(|e| format!("validator key: {e}"))?;
+            if pub_key.len() != 32 {
+                return Err(format!(
+                    "validator key of {} bytes, expected 32",
+                    pub_key.len()
+                ));
+            }
+            Ok(Validator {
+                address: valset::address_of(&pub_key),
+                pub_key,
+                power: v.power,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    validators.sort_by(|a, b| a.address.cmp(&b.address));
+    Ok(ValidatorSet { validators })
+}
+
+/// Reads the whole state back as an `app_state` (run on the latest committed state).
+pub fn export<S: StateRead>(state: &S) -> Result<AppGenesis, ExecError> {
+    let validator_sets = state
+        .prefix_raw(b"app/valset/")?
+        .into_iter()
+        .map(|(k, v)| {
+            let from_height = k
+                .get(b"app/valset/".len()..)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| StoreError::Backend("corrupt validator set key".into()))?;
+            let set: ValidatorSet = prost::Message::decode(v.as_slice())
+                .map_err(|e| StoreError::Backend(format!("corrupt validator set: {e}")))?;
+            Ok(GenesisValidatorSet {
+                from_height,
+                validators: set
+                    .validators
+                    .iter()
+                    .map(|v| GenesisValidator {
+                        pub_key: hex::encode(&v.pub_key),
+                        power: v.power,
+                    })
+                    .collect(),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let pending_side_txs = side::pending(state)?
+        .into_iter()
+        .map(|p| GenesisPendingSideTx {
+            height: p.height,
+            tx_hash: hex::encode(&p.tx_hash),
+            type_url: p.type_url,
+            value: hex::encode(&p.value),
+        })
+        .collect();
+    Ok(AppGenesis {
+        auth: delivery_auth::Auth::export_genesis(state)?,
+        bank: delivery_bank::Bank::export_genesis(state)?,
+        app: Some(AppSection {
+            validator_sets,
+            last_block: last_block(state)?,
+            pending_side_txs,
+        }),
+    })
+}
+
+/// The `app_state` for a new chain whose accounts start with the given BTT balances
+/// (in atto-BTT).
+pub fn default_app_state(balances: &[(Address, u128)]) -> serde_json::Value {
+    let genesis = AppGenesis {
+        auth: delivery_auth::Genesis::default(),
+        bank: delivery_bank::Genesis {
+            balances: balances
+                .iter()
+                .map(|(address, amount)| delivery_bank::GenesisBalance {
+                    address: *address,
+                    amount: *amount,
+                })
+                .collect(),
+        },
+        app: None,
+    };
+    serde_json::to_value(&genesis).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,21 @@
+//! The Delivery ABCI application: composes the modules (auth, bank, …), the authenticated store
+//! and the vote-extension machinery behind CometBFT v0.38's ABCI 2.0.
+//!
+//! - [`app::DeliveryApp`] implements `delivery_abci::Application`.
+//! - [`pipeline`] is the one transaction pipeline CheckTx, ProcessProposal and FinalizeBlock share.
+//! - [`router`] routes every message type by one exhaustive `match`.
+//! - [`vote_ext`] and [`side`] carry side-transaction votes in vote extensions.
+//! - [`valset`] keeps the validator sets needed to check extended commits.
+//! - [`genesis`] imports and exports the `app_state`.
+
+pub mod app;
+pub mod genesis;
+pub mod pipeline;
+pub mod proof;
+pub mod query;
+pub mod router;
+pub mod side;
+pub mod valset;
+pub mod vote_ext;
+
+pub use app::DeliveryApp;

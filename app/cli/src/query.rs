@@ -1,0 +1,274 @@
+//! `deliveryd query …`: read state through CometBFT's `abci_query` and blocks through its RPC.
+
+// Indexing a serde_json::Value reads Null on a miss; it cannot panic on the objects built here.
+#![allow(clippy::indexing_slicing)]
+
+use anyhow::{bail, Context as _};
+use delivery_module::Address;
+use serde_json::{json, Value};
+
+use crate::amount;
+use crate::home::Home;
+use crate::output::{self, OutputFormat};
+use crate::rpc::{self, RpcClient};
+
+/// Flags every query takes.
+#[derive(clap::Args, Debug, Clone)]
+pub struct QueryFlags {
+    /// CometBFT RPC URL (default: app.toml's client.rpc_url).
+    #[arg(long, global = true)]
+    pub node: Option<String>,
+}
+
+/// `query` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum QueryCommand {
+    /// An account's number, sequence and key.
+    Account {
+        /// `0x` address.
+        address: String,
+    },
+    /// An account's BTT balance.
+    Balance {
+        /// `0x` address.
+        address: String,
+        /// Also fetch a Merkle proof and verify it against the block header's app hash.
+        #[arg(long)]
+        prove: bool,
+        /// The height to read (default: latest).
+        #[arg(long, default_value_t = 0)]
+        height: u64,
+    },
+    /// A transaction by hash, with its result.
+    Tx {
+        /// Hex hash.
+        hash: String,
+    },
+    /// A block (latest by default).
+    Block {
+        /// Height.
+        height: Option<u64>,
+    },
+    /// A module's params (`auth`).
+    Params {
+        /// Module name.
+        module: String,
+    },
+}
+
+fn node_url(home: &Home, flags: &QueryFlags) -> String {
+    flags
+        .node
+        .clone()
+        .or_else(|| {
+            crate::config::AppConfig::load(&home.app_toml())
+                .ok()
+                .map(|c| c.client.rpc_url)
+        })
+        .unwrap_or_else(|| "http://127.0.0.1:26657".to_string())
+}
+
+/// `query` arguments.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    flags: QueryFlags,
+    #[command(subcommand)]
+    command: QueryCommand,
+}
+
+/// Runs a `query` subcommand.
+pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
+    let home = Home::resolve(globals.home.as_deref())?;
+    let output = globals.output;
+    let rpc = RpcClient::new(&node_url(&home, &args.flags))?;
+    match args.command {
+        QueryCommand::Account { address } => {
+            let address: Address = address.parse()?;
+            let v = rpc.query_json("custom/auth/account", address.to_string().as_bytes())?;
+            output::emit(output, &v, || {
+                output::fields(&[
+                    ("address", address.to_string()),
+                    (
+                        "account_number",
+                        v["account_number"].as_str().unwrap_or_default().to_string(),
+                    ),
+                    (
+                        "sequence",
+                        v["sequence"].as_str().unwrap_or_default().to_string(),
+                    ),
+                    (
+                        "pub_key",
+                        v["pub_key"].as_str().unwrap_or("(none)").to_string(),
+                    ),
+                ])
+            })
+        }
+        QueryCommand::Balance {
+            address,
+            prove,
+            height,
+        } => {
+            let address: Address = address.parse()?;
+            if prove {
+                return prove_balance(&rpc, output, &address, height);
+            }
+            let v = rpc.query_json("custom/bank/balance", address.to_string().as_bytes())?;
+            let atto: u128 = v["amount"]
+                .as_str()
+                .unwrap_or("0")
+                .parse()
+                .context("amount")?;
+            output::emit(output, &v, || {
+                output::fields(&[
+                    ("address", address.to_string()),
+                    (
+                        "balance",
+                        format!("{atto}abtt ({})", amount::format_btt(atto)),
+                    ),
+                ])
+            })
+        }
+        QueryCommand::Tx { hash } => {
+            let bytes = hex::decode(hash.trim_start_matches("0x")).context("hash must be hex")?;
+            let found = rpc
+                .tx(&bytes)?
+                .with_context(|| format!("transaction {hash} not found"))?;
+            output::emit(output, &found, || {
+                let r = &found["tx_result"];
+                output::fields(&[
+                    (
+                        "hash",
+                        found["hash"].as_str().unwrap_or_default().to_string(),
+                    ),
+                    (
+                        "height",
+                        found["height"].as_str().unwrap_or_default().to_string(),
+                    ),
+                    ("code", r["code"].to_string()),
+                    ("log", r["log"].as_str().unwrap_or_default().to_string()),
+                ])
+            })
+        }
+        QueryCommand::Block { height } => {
+            let block = rpc.block(height)?;
+            output::emit(output, &block, || {
+                let header = &block["block"]["header"];
+                let txs = block["block"]["data"]["txs"]
+                    .as_array()
+                    .map(Vec::len)
+                    .unwrap_or(0);
+                output::fields(&[
+                    (
+                        "height",
+                        header["height"].as_str().unwrap_or_default().to_string(),
+                    ),
+                    (
+                        "hash",
+                        block["block_id"]["hash"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
+                    ),
+                    (
+                        "time",
+                        header["time"].as_str().unwrap_or_default().to_string(),
+                    ),
+                    (
+                        "app_hash",
+                        header["app_hash"].as_str().unwrap_or_default().to_string(),
+                    ),
+                    (
+                        "proposer",
+                        header["proposer_address"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
+                    ),
+                    ("txs", txs.to_string()),
+                ])
+            })
+        }
+        QueryCommand::Params { module } => {
+            let v = rpc.query_json(&format!("custom/{module}/params"), b"")?;
+            output::emit(output, &v, || {
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            })
+        }
+    }
+}
+
+/// Fetches a balance with its proof at `height` and checks the proof against the app hash in
+/// the header of block `height + 1`.
+fn prove_balance(
+    rpc: &RpcClient,
+    output: OutputFormat,
+    address: &Address,
+    height: u64,
+) -> anyhow::Result<()> {
+    let key = delivery_bank::balance_state_key(address);
+    let r = rpc.abci_query("store", &key, height, true)?;
+    if r.code != 0 {
+        bail!("query failed ({}/{}): {}", r.codespace, r.code, r.log);
+    }
+    let (kind, _, proof) = r.proof_ops.first().context("the node returned no proof")?;
+    if kind != delivery_app::query::PROOF_OP_TYPE {
+        bail!("unexpected proof type {kind:?}");
+    }
+    let header_height = r.height.checked_add(1).context("height overflow")?;
+    let app_hash = wait_for_header(rpc, header_height)?;
+    let value = if r.value.is_empty() {
+        None
+    } else {
+        Some(r.value.as_slice())
+    };
+    delivery_app::proof::verify_encoded(&app_hash, &key, value, proof).map_err(|e| {
+        anyhow::anyhow!(
+            "the proof does NOT verify against the app hash of block {header_height}: {e}"
+        )
+    })?;
+    let atto = match value {
+        None => 0,
+        Some(v) => u128::from_be_bytes(v.try_into().context("balance is not 16 bytes")?),
+    };
+    let report = json!({
+        "address": address.to_string(),
+        "amount": atto.to_string(),
+        "height": r.height.to_string(),
+        "verified_against_app_hash": hex::encode_upper(&app_hash),
+        "header_height": header_height.to_string(),
+    });
+    output::emit(output, &report, || {
+        output::fields(&[
+            ("address", address.to_string()),
+            (
+                "balance",
+                format!("{atto}abtt ({})", amount::format_btt(atto)),
+            ),
+            ("height", r.height.to_string()),
+            (
+                "proof",
+                format!(
+                    "verified against app hash {} of block {header_height}",
+                    hex::encode_upper(&app_hash)
+                ),
+            ),
+        ])
+    })
+}
+
+fn wait_for_header(rpc: &RpcClient, height: u64) -> anyhow::Result<Vec<u8>> {
+    for _ in 0..100 {
+        let latest = rpc.status()?;
+        let latest_height = rpc::int(
+            latest
+                .pointer("/sync_info/latest_block_height")
+                .unwrap_or(&Value::Null),
+        )?;
+        if latest_height >= height {
+            return rpc.header_app_hash(height);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    bail!("block {height} did not appear in time")
+}

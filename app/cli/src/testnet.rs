@@ -1,0 +1,358 @@
+//! `deliveryd testnet`: the homes of an N-validator network on loopback.
+//!
+//! ```text
+//! DIR/node0 .. DIR/node{N-1}   complete node homes (as `init` writes), one shared genesis
+//! DIR/accounts/                a client home whose test keyring holds the K extra accounts
+//! DIR/testnet.json             the network for scripts and tests
+//! ```
+//!
+//! Node `i` uses ports `base + 10*i + offset`: p2p +0, CometBFT RPC +1, ABCI +2, Prometheus +3;
+//! +4 to +9 are left for the node's later services (REST, engine API, Ethereum JSON-RPC).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use delivery_module::{Address, SecretKey};
+use ed25519_dalek::SigningKey;
+use serde::Serialize;
+
+use crate::config::{self, AppConfig, CometConfig, ConsensusTimeouts, GenesisValidator};
+use crate::home::{self, Home, Overwrite};
+use crate::init::{self, NodeFiles, SIGNER_KEY_NAME};
+use crate::keyring::{Backend, BackendKind, Keyring, KeyringArgs};
+use crate::output;
+use crate::Globals;
+
+/// The most validators one `testnet` writes.
+pub const MAX_VALIDATORS: u16 = 100;
+/// The most extra accounts one `testnet` writes.
+pub const MAX_ACCOUNTS: u32 = 100_000;
+/// Ports reserved per node.
+pub const PORTS_PER_NODE: u16 = 10;
+
+/// `testnet` arguments.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Number of validators (1 to 100).
+    #[arg(long, default_value_t = 4)]
+    validators: u16,
+    /// Directory to write the network into; it must not exist or be empty.
+    #[arg(long, value_name = "DIR", default_value = "./testnet")]
+    output_dir: PathBuf,
+    /// The chain id.
+    #[arg(long, default_value = "deliveryd-testnet")]
+    chain_id: String,
+    /// First port: node i uses starting-port + 10*i + {0 p2p, 1 RPC, 2 ABCI, 3 Prometheus}.
+    #[arg(long, default_value_t = config::DEFAULT_P2P_PORT)]
+    starting_port: u16,
+    /// Target block interval (CometBFT's timeout_commit), e.g. 1s or 500ms.
+    #[arg(long, default_value = "1s", value_parser = config::parse_duration)]
+    block_time: Duration,
+    /// Extra funded accounts for load tests; their keys go to DIR/accounts (test keyring).
+    #[arg(long, default_value_t = 0)]
+    accounts: u32,
+    /// Genesis balance of every validator signer and extra account, in the smallest unit.
+    #[arg(long, default_value = init::DEFAULT_AMOUNT)]
+    amount: u128,
+    #[command(flatten)]
+    keyring: KeyringArgs,
+}
+
+/// The ports of one node.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Ports {
+    /// CometBFT p2p.
+    pub p2p: u16,
+    /// CometBFT RPC.
+    pub rpc: u16,
+    /// deliveryd's ABCI server.
+    pub abci: u16,
+    /// CometBFT Prometheus metrics (when enabled in config.toml).
+    pub prometheus: u16,
+}
+
+/// Node `index`'s ports from `base`, or an error if they pass 65535.
+pub fn ports(base: u16, index: u16) -> anyhow::Result<Ports> {
+    let first = u32::from(index)
+        .checked_mul(u32::from(PORTS_PER_NODE))
+        .and_then(|offset| offset.checked_add(u32::from(base)));
+    let port = |offset: u32| -> anyhow::Result<u16> {
+        first
+            .and_then(|f| f.checked_add(offset))
+            .and_then(|p| u16::try_from(p).ok())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "ports of node {index} pass 65535: lower --starting-port (node i uses {base} + 10*i .. +9)"
+                )
+            })
+    };
+    // The whole block of ten must fit, not only the ports used today.
+    port(u32::from(PORTS_PER_NODE).saturating_sub(1))?;
+    Ok(Ports {
+        p2p: port(0)?,
+        rpc: port(1)?,
+        abci: port(2)?,
+        prometheus: port(3)?,
+    })
+}
+
+/// One node in testnet.json.
+#[derive(Debug, Serialize)]
+struct NodeReport {
+    name: String,
+    home: PathBuf,
+    node_id: String,
+    validator_address: String,
+    validator_pub_key: String,
+    signer_name: &'static str,
+    signer_address: Address,
+    /// `node_id@127.0.0.1:p2p`, as persistent_peers lists it.
+    peer_address: String,
+    p2p_laddr: String,
+    rpc_laddr: String,
+    rpc_url: String,
+    abci_address: String,
+    ports: Ports,
+}
+
+/// One extra account in testnet.json.
+#[derive(Debug, Serialize)]
+struct AccountReport {
+    name: String,
+    address: Address,
+    key_file: PathBuf,
+}
+
+/// testnet.json.
+#[derive(Debug, Serialize)]
+struct TestnetReport {
+    chain_id: String,
+    genesis_time: String,
+    block_time: String,
+    keyring_backend: &'static str,
+    amount: String,
+    nodes: Vec<NodeReport>,
+    accounts_home: PathBuf,
+    accounts: Vec<AccountReport>,
+}
+
+struct NodePlan {
+    name: String,
+    home: Home,
+    ports: Ports,
+    node_key: SigningKey,
+    validator_key: SigningKey,
+    signer: SecretKey,
+}
+
+fn check_output_dir(dir: &Path) -> anyhow::Result<()> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                anyhow::bail!(
+                    "{} is not empty: choose another --output-dir or remove it first",
+                    dir.display()
+                );
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("cannot read {}", dir.display()))),
+    }
+}
+
+/// Runs `testnet`.
+pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
+    if args.validators == 0 || args.validators > MAX_VALIDATORS {
+        anyhow::bail!(
+            "--validators {} is out of range: expected 1 to {MAX_VALIDATORS}",
+            args.validators
+        );
+    }
+    if args.accounts > MAX_ACCOUNTS {
+        anyhow::bail!(
+            "--accounts {} is out of range: expected 0 to {MAX_ACCOUNTS}",
+            args.accounts
+        );
+    }
+    if args.amount == 0 {
+        anyhow::bail!("--amount must be positive");
+    }
+    config::validate_chain_id(&args.chain_id)?;
+    let timeouts = ConsensusTimeouts::for_block_time(args.block_time)?;
+    let last = args.validators.saturating_sub(1);
+    ports(args.starting_port, last)?;
+    check_output_dir(&args.output_dir)?;
+    let kind = args.keyring.keyring_backend.unwrap_or(BackendKind::Test);
+    let backend = args.keyring.backend_of_kind(kind);
+    if let Backend::File(source) = &backend {
+        // Fail before writing anything.
+        source.read_for_encryption()?;
+    }
+    home::create_dir(&args.output_dir, 0o755)?;
+    let root = std::fs::canonicalize(&args.output_dir)
+        .with_context(|| format!("cannot resolve {}", args.output_dir.display()))?;
+
+    let mut plans = Vec::with_capacity(usize::from(args.validators));
+    for index in 0..args.validators {
+        let name = format!("node{index}");
+        plans.push(NodePlan {
+            home: Home::new(root.join(&name)),
+            name,
+            ports: ports(args.starting_port, index)?,
+            node_key: home::generate_ed25519(),
+            validator_key: home::generate_ed25519(),
+            signer: SecretKey::generate(),
+        });
+    }
+    let peer_address = |plan: &NodePlan| {
+        format!(
+            "{}@127.0.0.1:{}",
+            home::node_id(&plan.node_key.verifying_key()),
+            plan.ports.p2p
+        )
+    };
+
+    // Extra accounts: a client home with a test keyring.
+    let accounts_home = Home::new(root.join("accounts"));
+    let accounts_keyring = Keyring::open(&accounts_home, Backend::Test);
+    let mut accounts = Vec::with_capacity(usize::try_from(args.accounts).unwrap_or(0));
+    for index in 0..args.accounts {
+        let name = format!("account{index}");
+        let key = SecretKey::generate();
+        accounts_keyring.add(&name, &key)?;
+        accounts.push(AccountReport {
+            key_file: accounts_keyring.path_of(&name)?,
+            address: key.address(),
+            name,
+        });
+    }
+
+    let mut balances: Vec<(Address, u128)> = plans
+        .iter()
+        .map(|p| (p.signer.address(), args.amount))
+        .collect();
+    balances.extend(accounts.iter().map(|a| (a.address, args.amount)));
+    let app_state = delivery_app::genesis::default_app_state(&balances);
+    let validators: Vec<GenesisValidator> = plans
+        .iter()
+        .map(|p| GenesisValidator {
+            name: p.name.clone(),
+            pub_key: p.validator_key.verifying_key(),
+            power: config::GENESIS_POWER,
+        })
+        .collect();
+    let genesis_time = config::now_rfc3339();
+    let genesis = config::genesis_json(&args.chain_id, &genesis_time, &validators, app_state)?;
+
+    let mut nodes = Vec::with_capacity(plans.len());
+    for plan in &plans {
+        let peers: Vec<String> = plans
+            .iter()
+            .filter(|other| other.name != plan.name)
+            .map(peer_address)
+            .collect();
+        let mut comet = CometConfig::single_node(&plan.name, timeouts);
+        comet.proxy_app = format!("tcp://127.0.0.1:{}", plan.ports.abci);
+        comet.rpc_laddr = format!("tcp://127.0.0.1:{}", plan.ports.rpc);
+        comet.p2p_laddr = format!("tcp://127.0.0.1:{}", plan.ports.p2p);
+        comet.persistent_peers = peers;
+        comet.addr_book_strict = false;
+        comet.allow_duplicate_ip = true;
+        comet.prometheus_listen_addr = format!("127.0.0.1:{}", plan.ports.prometheus);
+        let app = AppConfig::new(&args.chain_id, plan.ports.abci, plan.ports.rpc, kind);
+        let files = NodeFiles {
+            comet: &comet,
+            app: &app,
+            genesis: &genesis,
+            node_key: Some(&plan.node_key),
+            validator_key: Some(&plan.validator_key),
+        };
+        init::write_node_files(&plan.home, &files, Overwrite::Refuse)?;
+        Keyring::open(&plan.home, backend.clone()).add(SIGNER_KEY_NAME, &plan.signer)?;
+        nodes.push(NodeReport {
+            name: plan.name.clone(),
+            home: plan.home.root().to_path_buf(),
+            node_id: home::node_id(&plan.node_key.verifying_key()),
+            validator_address: home::validator_address(&plan.validator_key.verifying_key()),
+            validator_pub_key: home::pub_key_base64(&plan.validator_key.verifying_key()),
+            signer_name: SIGNER_KEY_NAME,
+            signer_address: plan.signer.address(),
+            peer_address: peer_address(plan),
+            p2p_laddr: comet.p2p_laddr.clone(),
+            rpc_laddr: comet.rpc_laddr.clone(),
+            rpc_url: app.client.rpc_url.clone(),
+            abci_address: app.abci.listen_address.clone(),
+            ports: plan.ports,
+        });
+    }
+
+    let report = TestnetReport {
+        chain_id: args.chain_id,
+        genesis_time,
+        block_time: config::go_duration(args.block_time),
+        keyring_backend: kind.name(),
+        amount: args.amount.to_string(),
+        nodes,
+        accounts_home: accounts_home.root().to_path_buf(),
+        accounts,
+    };
+    let json = serde_json::to_string_pretty(&report)?;
+    home::write_file(
+        &root.join("testnet.json"),
+        json.as_bytes(),
+        0o644,
+        Overwrite::Refuse,
+    )?;
+
+    output::emit(globals.output, &report, || {
+        let mut lines = vec![format!(
+            "Wrote a {}-validator testnet for chain {} to {}",
+            report.nodes.len(),
+            report.chain_id,
+            root.display()
+        )];
+        for node in &report.nodes {
+            lines.push(format!(
+                "  {}  p2p {}  rpc {}  abci {}  signer {}",
+                node.name, node.ports.p2p, node.ports.rpc, node.abci_address, node.signer_address
+            ));
+        }
+        if !report.accounts.is_empty() {
+            lines.push(format!(
+                "  {} funded accounts in {}",
+                report.accounts.len(),
+                report.accounts_home.display()
+            ));
+        }
+        lines.push(format!(
+            "  network description: {}",
+            root.join("testnet.json").display()
+        ));
+        lines.join("\n")
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_step_by_ten_and_stop_at_the_top() {
+        assert_eq!(
+            ports(26656, 0).unwrap(),
+            Ports {
+                p2p: 26656,
+                rpc: 26657,
+                abci: 26658,
+                prometheus: 26659
+            }
+        );
+        assert_eq!(ports(26656, 3).unwrap().p2p, 26686);
+        assert!(ports(65530, 0).is_err());
+        assert!(ports(65526, 0).is_ok());
+        assert!(ports(60000, 600).is_err());
+    }
+}

@@ -1,0 +1,261 @@
+//! A payload built by one engine imports into another with the same hash and state root;
+//! tampered payloads are INVALID with a reason; a restart resumes at the head.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    missing_docs
+)]
+
+mod common;
+
+use alloy_primitives::{Address, U256};
+use bttc_engine_api::{self as api, Engine, PayloadStatus, TxCheck, TxRejectKind};
+use common::*;
+
+fn invalid_reason(status: PayloadStatus) -> String {
+    match status {
+        PayloadStatus::Invalid {
+            validation_error, ..
+        } => validation_error,
+        other => panic!("expected INVALID, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_built_payload_imports_into_a_second_engine_with_the_same_hash_and_root() {
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let a = open(dir_a.path());
+    let b = open(dir_b.path());
+    assert_eq!(a.head().unwrap(), b.head().unwrap(), "same genesis");
+    assert!(a.verify_head_state_root().unwrap());
+
+    let alice = key(1);
+    let bob = key(2);
+    let producer = key(9);
+    let carol = Address::repeat_byte(0xc0);
+    let contract = alice.address().create(1);
+
+    for raw in [
+        transfer(&alice, 0, carol, 1_000),
+        deploy(&alice, 1),
+        transfer(&bob, 0, carol, 2_000),
+        legacy_call(&alice, 2, contract, vec![]),
+    ] {
+        assert!(
+            matches!(a.check_tx(&raw).unwrap(), TxCheck::Accepted(_)),
+            "check_tx"
+        );
+    }
+    assert_eq!(a.pool_len().unwrap(), 4);
+
+    let record = api::StateSyncRecord {
+        id: 1,
+        receiver: api_addr(carol),
+        data: api::Bytes(vec![1, 2, 3]),
+    };
+    let payload = build_sealed(&a, &producer, 10, vec![record]);
+    assert_eq!(payload.transactions.len(), 4);
+    assert_eq!(
+        payload.recover_author().unwrap(),
+        api_addr(producer.address())
+    );
+
+    import(&a, &payload);
+    import(&b, &payload);
+    assert_eq!(a.head().unwrap(), b.head().unwrap());
+    assert_eq!(a.head().unwrap().state_root, payload.state_root);
+    assert!(a.verify_head_state_root().unwrap());
+    assert!(b.verify_head_state_root().unwrap());
+    assert_eq!(
+        a.pool_len().unwrap(),
+        0,
+        "included transactions leave the pool"
+    );
+
+    // Effects: carol got both transfers, the contract exists and its call stored 42.
+    let (carol_balance, _, _) = b.account(carol.0 .0).unwrap().unwrap();
+    assert_eq!(carol_balance, U256::from(3_000));
+    let (_, _, code_hash) = b.account(contract.0 .0).unwrap().unwrap();
+    assert_eq!(code_hash, alloy_primitives::keccak256(RUNTIME));
+    assert_eq!(
+        b.storage_at(contract.0 .0, U256::ZERO).unwrap(),
+        U256::from(42)
+    );
+    // The producer earned the tips.
+    let (producer_balance, _, _) = b.account(producer.address().0 .0).unwrap().unwrap();
+    assert!(producer_balance > U256::ZERO);
+
+    // Receipts: four, the call's log is in the block log list, the system entry is present.
+    let receipts = b.receipts(payload.block_hash).unwrap().unwrap();
+    assert_eq!(receipts.receipts.len(), 4);
+    assert!(
+        receipts.system.is_some(),
+        "the state-sync system call is recorded"
+    );
+    let logs = receipts.block_logs();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0].3.address, contract);
+
+    // A second block on top, built by b this time, imported by a.
+    let payload2 = {
+        b.check_tx(&transfer(&alice, 3, carol, 5)).unwrap();
+        build_sealed(&b, &producer, 12, vec![])
+    };
+    assert_eq!(payload2.transactions.len(), 1);
+    import(&b, &payload2);
+    import(&a, &payload2);
+    assert_eq!(a.head().unwrap(), b.head().unwrap());
+    assert_eq!(a.head().unwrap().number, 2);
+}
+
+#[test]
+fn tampered_payloads_are_invalid_with_a_reason() {
+    let dir_a = tempfile::tempdir().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let a = open(dir_a.path());
+    let b = open(dir_b.path());
+    let alice = key(1);
+    let producer = key(9);
+    let carol = Address::repeat_byte(0xc0);
+    a.check_tx(&transfer(&alice, 0, carol, 1_000)).unwrap();
+    a.check_tx(&transfer(&alice, 1, carol, 1_000)).unwrap();
+    let good = build_sealed(&a, &producer, 10, vec![]);
+
+    // Changed transaction, re-sealed by the producer: execution disagrees with the header.
+    let mut changed = good.clone();
+    changed.transactions[1] = api::Bytes(transfer(&alice, 1, carol, 999));
+    sign_seal(&producer, &mut changed);
+    let reason = invalid_reason(b.new_payload(changed).unwrap());
+    assert!(
+        reason.contains("state root") || reason.contains("receipts root"),
+        "{reason}"
+    );
+
+    // Changed transaction without re-sealing: the block hash no longer matches.
+    let mut unsealed_change = good.clone();
+    unsealed_change.transactions.pop();
+    let reason = invalid_reason(b.new_payload(unsealed_change.clone()).unwrap());
+    assert!(reason.contains("block hash"), "{reason}");
+    // ...and with the hash fixed, the seal no longer recovers to the producer.
+    unsealed_change.block_hash = unsealed_change.compute_block_hash();
+    let reason = invalid_reason(b.new_payload(unsealed_change).unwrap());
+    assert!(reason.contains("seal signed by"), "{reason}");
+
+    // Wrong state root.
+    let mut bad_root = good.clone();
+    bad_root.state_root = api::H256([7; 32]);
+    sign_seal(&producer, &mut bad_root);
+    let reason = invalid_reason(b.new_payload(bad_root).unwrap());
+    assert!(reason.contains("state root"), "{reason}");
+
+    // Wrong parent (a block on genesis whose parent is not the genesis).
+    let mut bad_parent = good.clone();
+    bad_parent.parent_hash = api::H256([1; 32]);
+    sign_seal(&producer, &mut bad_parent);
+    let reason = invalid_reason(b.new_payload(bad_parent).unwrap());
+    assert!(reason.contains("is not the head"), "{reason}");
+
+    // Bad seal: signed by someone else.
+    let mut bad_seal = good.clone();
+    sign_seal(&key(8), &mut bad_seal);
+    let reason = invalid_reason(b.new_payload(bad_seal).unwrap());
+    assert!(reason.contains("seal signed by"), "{reason}");
+
+    // Gas over the limit.
+    let mut over = good.clone();
+    over.gas_used = over.gas_limit + 1;
+    sign_seal(&producer, &mut over);
+    let reason = invalid_reason(b.new_payload(over).unwrap());
+    assert!(reason.contains("exceeds the gas limit"), "{reason}");
+    let mut other_limit = good.clone();
+    other_limit.gas_limit += 1;
+    sign_seal(&producer, &mut other_limit);
+    let reason = invalid_reason(b.new_payload(other_limit).unwrap());
+    assert!(reason.contains("gas limit"), "{reason}");
+
+    // A block from the future is SYNCING, not INVALID.
+    let mut future = good.clone();
+    future.block_number = 5;
+    sign_seal(&producer, &mut future);
+    assert_eq!(b.new_payload(future).unwrap(), PayloadStatus::Syncing);
+
+    // None of this moved b's head; the good payload still imports.
+    assert_eq!(b.head().unwrap().number, 0);
+    import(&b, &good);
+    assert_eq!(b.head().unwrap().state_root, good.state_root);
+}
+
+#[test]
+fn check_tx_rejects_bad_transactions_with_a_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path());
+    let alice = key(1);
+    let poor = key(7);
+    let carol = Address::repeat_byte(0xc0);
+    let kind = |raw: &[u8]| match e.check_tx(raw).unwrap() {
+        TxCheck::Rejected { kind, .. } => kind,
+        TxCheck::Accepted(a) => panic!("accepted {a:?}"),
+    };
+    assert_eq!(kind(&[0x02, 0xc0]), TxRejectKind::Malformed);
+    assert_eq!(
+        kind(&transfer(&poor, 0, carol, 1)),
+        TxRejectKind::InsufficientFunds
+    );
+    assert_eq!(
+        kind(&transfer(&alice, 100, carol, 1)),
+        TxRejectKind::NonceGap
+    );
+    let mut wrong_chain = alloy_consensus::TxEip1559 {
+        chain_id: CHAIN_ID + 1,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10_000_000_000,
+        to: alloy_primitives::TxKind::Call(carol),
+        ..Default::default()
+    };
+    assert_eq!(
+        kind(&sign1559(&alice, wrong_chain.clone())),
+        TxRejectKind::WrongChainId
+    );
+    wrong_chain.chain_id = CHAIN_ID;
+    wrong_chain.gas_limit = 20_000;
+    assert_eq!(
+        kind(&sign1559(&alice, wrong_chain)),
+        TxRejectKind::IntrinsicGasTooLow
+    );
+    assert_eq!(kind(&vec![0u8; 200 * 1024]), TxRejectKind::Oversized);
+    // Accepted twice (idempotent), then a different tx with the same nonce is refused.
+    let ok = transfer(&alice, 0, carol, 1);
+    assert!(matches!(e.check_tx(&ok).unwrap(), TxCheck::Accepted(_)));
+    assert!(matches!(e.check_tx(&ok).unwrap(), TxCheck::Accepted(_)));
+    assert_eq!(
+        kind(&transfer(&alice, 0, carol, 2)),
+        TxRejectKind::ReplacementNotAllowed
+    );
+    assert_eq!(e.pool_len().unwrap(), 1);
+}
+
+#[test]
+fn a_restarted_engine_resumes_at_its_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let producer = key(9);
+    let head = {
+        let e = open(dir.path());
+        e.check_tx(&transfer(&key(1), 0, Address::repeat_byte(0xc0), 1))
+            .unwrap();
+        let p = build_sealed(&e, &producer, 10, vec![]);
+        import(&e, &p);
+        e.head().unwrap()
+    };
+    let e = open(dir.path());
+    assert_eq!(e.head().unwrap(), head);
+    assert_eq!(head.number, 1);
+    assert!(e.verify_head_state_root().unwrap());
+    // And it keeps going.
+    let p = build_sealed(&e, &producer, 11, vec![]);
+    import(&e, &p);
+    assert_eq!(e.head().unwrap().number, 2);
+}

@@ -1,0 +1,138 @@
+//! Workspace-level end-to-end tests (see `tests/tests/`) and the helpers they share: finding the
+//! `deliveryd` binary, running its CLI, and managing node processes.
+//!
+//! The tests use the real `cometbft` when `$COMETBFT` or PATH provides one; otherwise they run
+//! the nodes under the in-repo conductor and say so on stderr.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test harness: wall clock is fine
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{bail, Context as _};
+
+/// The `deliveryd` binary: `$DELIVERYD_BIN`, else next to the test executable's `deps/` dir
+/// (`cargo test --workspace` builds it before running any test).
+pub fn deliveryd_bin() -> anyhow::Result<PathBuf> {
+    if let Ok(path) = std::env::var("DELIVERYD_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().context("locating the test executable")?;
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("test executable has no target dir")?;
+    let bin = dir.join("deliveryd");
+    if !bin.exists() {
+        bail!(
+            "{} not found: build it first (cargo build -p deliveryd) or set DELIVERYD_BIN",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+/// Runs the CLI with `args`; returns stdout, or an error with stderr.
+pub fn cli(args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(deliveryd_bin()?)
+        .args(args)
+        .output()
+        .context("running deliveryd")?;
+    if !out.status.success() {
+        bail!(
+            "deliveryd {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs the CLI with `--output json` and parses its answer.
+pub fn cli_json(args: &[&str]) -> anyhow::Result<serde_json::Value> {
+    let mut all = vec!["--output", "json"];
+    all.extend_from_slice(args);
+    let text = cli(&all)?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("deliveryd {} printed no JSON: {text}", args.join(" ")))
+}
+
+/// A `deliveryd start` process; killed on drop.
+pub struct NodeProcess {
+    /// The node's home.
+    pub home: PathBuf,
+    child: Option<Child>,
+}
+
+impl NodeProcess {
+    /// Starts `deliveryd start` in `home`, logging to `home/deliveryd.log`.
+    pub fn start(home: &Path) -> anyhow::Result<Self> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(home.join("deliveryd.log"))
+            .context("opening the node log")?;
+        let child = Command::new(deliveryd_bin()?)
+            .args(["--home", &home.display().to_string(), "start"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("spawning deliveryd start")?;
+        Ok(Self {
+            home: home.to_path_buf(),
+            child: Some(child),
+        })
+    }
+
+    /// SIGKILL: no shutdown path runs.
+    pub fn kill_hard(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill().context("killing the node")?;
+            child.wait().context("reaping the node")?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.kill_hard();
+    }
+}
+
+/// Whether a real CometBFT binary is available (`$COMETBFT` or PATH).
+pub fn real_cometbft() -> Option<PathBuf> {
+    if let Ok(path) = std::env::var("COMETBFT") {
+        return Some(PathBuf::from(path));
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("cometbft"))
+            .find(|p| p.is_file())
+    })
+}
+
+/// A base port for a testnet that is free now (probes the ABCI ports of `nodes` nodes).
+pub fn free_base_port(nodes: u16) -> anyhow::Result<u16> {
+    let seed = std::process::id() % 1000;
+    for attempt in 0..200u32 {
+        // 1000 slots of 40 ports from 20000: up to 59999.
+        let slot = seed.wrapping_add(attempt.wrapping_mul(7)) % 1000;
+        let Some(base) = slot.checked_mul(40).and_then(|o| o.checked_add(20_000)) else {
+            continue;
+        };
+        let free = (0..u32::from(nodes)).all(|i| {
+            (0..4u32).all(|off| {
+                let port = i
+                    .checked_mul(10)
+                    .and_then(|o| o.checked_add(base))
+                    .and_then(|p| p.checked_add(off));
+                port.and_then(|p| u16::try_from(p).ok())
+                    .is_some_and(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
+            })
+        });
+        if free {
+            return u16::try_from(base).context("port range");
+        }
+    }
+    bail!("no free port range found")
+}
