@@ -191,6 +191,29 @@ async fn four_validators_agree_through_100_cli_sends_and_a_sigkill() {
         );
     }
 
+    // A balance with its Merkle proof, verified by the CLI against the next header's app hash.
+    let proved = cli_json(&[
+        "--home",
+        &home0,
+        "query",
+        "balance",
+        &recipients[0],
+        "--prove",
+        "--node",
+        &rpc,
+    ])
+    .unwrap();
+    assert_eq!(
+        proved["amount"].as_str().unwrap().parse::<u128>().unwrap(),
+        expected[0]
+    );
+    assert!(
+        proved["verified_against_app_hash"]
+            .as_str()
+            .is_some_and(|h| h.len() == 64),
+        "{proved}"
+    );
+
     // The restarted node caught up and votes again; every height has one app hash.
     let target = conductor.height() + 5;
     conductor

@@ -176,6 +176,19 @@ impl DeliveryApp {
         delta
     }
 
+    /// What Prepare/Process/ExtendVote read: the consensus meta, a view of the state the block
+    /// builds on, and the auth params in it.
+    fn proposal_view(
+        &self,
+    ) -> AppResult<(ConsensusMeta, StateDelta<Snapshot>, delivery_auth::Params)> {
+        let consensus = lock(&self.consensus);
+        let meta = Self::meta(&consensus)?;
+        let base = self.working_base(&consensus);
+        drop(consensus);
+        let params = delivery_auth::state::params(&base).map_err(|e| fatal("reading params", e))?;
+        Ok((meta, base, params))
+    }
+
     /// Whether block `height` must open with the extended commit of `height - 1`.
     fn expects_extended_commit(&self, meta: &ConsensusMeta, height: u64) -> bool {
         let not_first = self.storage.latest().is_some() && height > meta.initial_height;
@@ -386,12 +399,8 @@ impl Application for DeliveryApp {
         &self,
         req: pb::RequestPrepareProposal,
     ) -> AppResult<pb::ResponsePrepareProposal> {
-        let consensus = lock(&self.consensus);
-        let meta = Self::meta(&consensus)?;
-        let base = self.working_base(&consensus);
-        drop(consensus);
+        let (meta, _base, params) = self.proposal_view()?;
         let height = u64::try_from(req.height).unwrap_or(0);
-        let params = delivery_auth::state::params(&base).map_err(|e| fatal("reading params", e))?;
         let mut budget = req.max_tx_bytes.max(0);
         let mut txs = Vec::with_capacity(req.txs.len().saturating_add(1));
         if self.expects_extended_commit(&meta, height) {
@@ -430,10 +439,7 @@ impl Application for DeliveryApp {
         &self,
         req: pb::RequestProcessProposal,
     ) -> AppResult<pb::ResponseProcessProposal> {
-        let consensus = lock(&self.consensus);
-        let meta = Self::meta(&consensus)?;
-        let base = self.working_base(&consensus);
-        drop(consensus);
+        let (meta, base, params) = self.proposal_view()?;
         let height = u64::try_from(req.height).unwrap_or(0);
         let reject = |why: String| {
             tracing::warn!(height, "rejecting proposal: {why}");
@@ -441,7 +447,6 @@ impl Application for DeliveryApp {
                 status: pb::response_process_proposal::ProposalStatus::Reject as i32,
             })
         };
-        let params = delivery_auth::state::params(&base).map_err(|e| fatal("reading params", e))?;
         let mut txs = req.txs.iter();
         if self.expects_extended_commit(&meta, height) {
             let Some(first) = txs.next() else {
@@ -501,12 +506,8 @@ impl Application for DeliveryApp {
     }
 
     fn extend_vote(&self, req: pb::RequestExtendVote) -> AppResult<pb::ResponseExtendVote> {
-        let consensus = lock(&self.consensus);
-        let meta = Self::meta(&consensus)?;
-        let base = self.working_base(&consensus);
-        drop(consensus);
+        let (meta, _base, params) = self.proposal_view()?;
         let height = u64::try_from(req.height).unwrap_or(0);
-        let params = delivery_auth::state::params(&base).map_err(|e| fatal("reading params", e))?;
         let skip = usize::from(self.expects_extended_commit(&meta, height));
         let mut votes = Vec::new();
         for tx in req.txs.iter().skip(skip) {

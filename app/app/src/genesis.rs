@@ -188,30 +188,20 @@ fn decode_set(set: &GenesisValidatorSet) -> Result<ValidatorSet, String> {
 
 /// Reads the whole state back as an `app_state` (run on the latest committed state).
 pub fn export<S: StateRead>(state: &S) -> Result<AppGenesis, ExecError> {
-    let validator_sets = state
-        .prefix_raw(b"app/valset/")?
+    let validator_sets = valset::all(state)?
         .into_iter()
-        .map(|(k, v)| {
-            let from_height = k
-                .get(b"app/valset/".len()..)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| StoreError::Backend("corrupt validator set key".into()))?;
-            let set: ValidatorSet = prost::Message::decode(v.as_slice())
-                .map_err(|e| StoreError::Backend(format!("corrupt validator set: {e}")))?;
-            Ok(GenesisValidatorSet {
-                from_height,
-                validators: set
-                    .validators
-                    .iter()
-                    .map(|v| GenesisValidator {
-                        pub_key: hex::encode(&v.pub_key),
-                        power: v.power,
-                    })
-                    .collect(),
-            })
+        .map(|(from_height, set)| GenesisValidatorSet {
+            from_height,
+            validators: set
+                .validators
+                .iter()
+                .map(|v| GenesisValidator {
+                    pub_key: hex::encode(&v.pub_key),
+                    power: v.power,
+                })
+                .collect(),
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        .collect();
     let pending_side_txs = side::pending(state)?
         .into_iter()
         .map(|p| GenesisPendingSideTx {

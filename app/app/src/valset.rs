@@ -87,69 +87,51 @@ pub fn set_from<S: StateWrite + ?Sized>(state: &mut S, height: u64, set: &Valida
     codec::put(state, key(height), set);
 }
 
+/// Every recorded set with the first height it is in force, in height order.
+pub fn all<S: StateRead + ?Sized>(state: &S) -> Result<Vec<(u64, ValidatorSet)>, StoreError> {
+    state
+        .prefix_raw(PREFIX)?
+        .into_iter()
+        .map(|(k, v)| {
+            let first = k
+                .get(PREFIX.len()..)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| {
+                    StoreError::Backend(format!("corrupt validator set key {}", hex::encode(&k)))
+                })?;
+            let set = prost::Message::decode(v.as_slice())
+                .map_err(|e| StoreError::Backend(format!("corrupt validator set: {e}")))?;
+            Ok((first, set))
+        })
+        .collect()
+}
+
 /// The set in force at `height`.
 pub fn at<S: StateRead + ?Sized>(
     state: &S,
     height: u64,
 ) -> Result<Option<ValidatorSet>, StoreError> {
-    let mut found = None;
-    for (k, v) in state.prefix_raw(PREFIX)? {
-        let first = k
-            .get(PREFIX.len()..)
-            .and_then(|b| <[u8; 8]>::try_from(b).ok())
-            .map(u64::from_be_bytes)
-            .ok_or_else(|| {
-                StoreError::Backend(format!("corrupt validator set key {}", hex::encode(&k)))
-            })?;
-        if first > height {
-            break;
-        }
-        found = Some(v);
-    }
-    found
-        .map(|bytes| {
-            prost::Message::decode(bytes.as_slice())
-                .map_err(|e| StoreError::Backend(format!("corrupt validator set: {e}")))
-        })
-        .transpose()
+    Ok(all(state)?
+        .into_iter()
+        .take_while(|(first, _)| *first <= height)
+        .last()
+        .map(|(_, set)| set))
 }
 
 /// The latest recorded set and the height it starts at (the set that future updates modify).
 pub fn latest<S: StateRead + ?Sized>(state: &S) -> Result<Option<(u64, ValidatorSet)>, StoreError> {
-    let Some((k, v)) = state.prefix_raw(PREFIX)?.pop() else {
-        return Ok(None);
-    };
-    let first = k
-        .get(PREFIX.len()..)
-        .and_then(|b| <[u8; 8]>::try_from(b).ok())
-        .map(u64::from_be_bytes)
-        .ok_or_else(|| {
-            StoreError::Backend(format!("corrupt validator set key {}", hex::encode(&k)))
-        })?;
-    let set = prost::Message::decode(v.as_slice())
-        .map_err(|e| StoreError::Backend(format!("corrupt validator set: {e}")))?;
-    Ok(Some((first, set)))
+    Ok(all(state)?.pop())
 }
 
 /// Drops sets that ended before `height` (keeping the one in force at `height`).
 pub fn prune_before<S: StateWrite + ?Sized>(state: &mut S, height: u64) -> Result<(), StoreError> {
-    let entries = state.prefix_raw(PREFIX)?;
-    let starts: Vec<(Vec<u8>, u64)> = entries
-        .into_iter()
-        .filter_map(|(k, _)| {
-            let first = k
-                .get(PREFIX.len()..)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_be_bytes)?;
-            Some((k, first))
-        })
-        .collect();
+    let starts: Vec<u64> = all(state)?.into_iter().map(|(first, _)| first).collect();
     // The entry in force at `height` is the last one starting at or below it; everything before
     // it can go.
-    let keep_from = starts.iter().rposition(|(_, first)| *first <= height);
-    if let Some(keep_from) = keep_from {
-        for (k, _) in starts.into_iter().take(keep_from) {
-            state.delete_raw(k);
+    if let Some(keep_from) = starts.iter().rposition(|first| *first <= height) {
+        for first in starts.into_iter().take(keep_from) {
+            state.delete_raw(key(first));
         }
     }
     Ok(())
