@@ -357,8 +357,7 @@ mod tests {
     use super::*;
     use prost::Message;
 
-    const TRACE_GENESIS: &str =
-        include_str!("../../../../shared/cometbft-abci-traces/cometbft-genesis.json");
+    const TRACE_GENESIS: &str = include_str!("../tests/data/cometbft-genesis.json");
 
     #[test]
     fn parses_the_cometbft_testnet_genesis() {

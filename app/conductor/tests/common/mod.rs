@@ -389,7 +389,7 @@ impl AppServer {
 /// The trace's request kinds on one connection.
 pub fn trace_conn(file: &str, conn: usize) -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/cometbft-abci-traces")
+        .join("tests/data")
         .join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
