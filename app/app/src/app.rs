@@ -380,7 +380,9 @@ impl Application for DeliveryApp {
             ExecMode::Check
         };
         let block = mempool.block.clone();
-        let outcome = pipeline::run_tx(&mut mempool.state, &block, mode, &req.tx)
+        let params =
+            delivery_auth::state::params(&mempool.state).map_err(|e| fatal("reading params", e))?;
+        let outcome = pipeline::run_tx(&mut mempool.state, &block, mode, &params, &req.tx)
             .map_err(|e| fatal("CheckTx", e))?;
         let r = outcome_to_exec(outcome);
         Ok(pb::ResponseCheckTx {
@@ -608,8 +610,10 @@ impl Application for DeliveryApp {
         block_events
             .extend(side::resolve(&mut state, &block, &passed).map_err(|e| fatal("side txs", e))?);
 
+        let params =
+            delivery_auth::state::params(&state).map_err(|e| fatal("reading params", e))?;
         for tx in txs {
-            let outcome = pipeline::run_tx(&mut state, &block, ExecMode::Deliver, tx)
+            let outcome = pipeline::run_tx(&mut state, &block, ExecMode::Deliver, &params, tx)
                 .map_err(|e| fatal("FinalizeBlock", e))?;
             tx_results.push(outcome_to_exec(outcome));
         }

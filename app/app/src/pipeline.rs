@@ -88,15 +88,16 @@ fn rejected(error: TxError, gas_wanted: u64) -> TxOutcome {
 /// nothing. When the envelope passes but a message fails, the fee and sequence are still
 /// consumed (as in the Cosmos SDK: an included transaction pays) and every message write is
 /// discarded. Side messages are checked and, in FinalizeBlock, recorded as pending for the vote.
-/// A storage failure is returned as `Err`: the node must stop.
+/// A storage failure is returned as `Err`: the node must stop. `params` are the auth params in
+/// force for the block (read once per block: no message changes them mid-block).
 pub fn run_tx<B: StateRead>(
     state: &mut StateDelta<B>,
     block: &BlockInfo,
     mode: ExecMode,
+    params: &AuthParams,
     bytes: &[u8],
 ) -> Result<TxOutcome, StoreError> {
-    let params = delivery_auth::state::params(state)?;
-    let checked = match check_stateless(bytes, &params) {
+    let checked = match check_stateless(bytes, params) {
         Ok(c) => c,
         Err(e) => return Ok(rejected(e, 0)),
     };
@@ -105,23 +106,22 @@ pub fn run_tx<B: StateRead>(
 
     // Envelope: chain id, account, sequence, signature, fee floor, fee payment.
     let mut envelope = StateDelta::new(&*state);
-    let ante =
-        delivery_auth::ante::ante(&ctx, &mut envelope, &checked.tx, &params).and_then(|_| {
-            delivery_bank::transfer(
-                &mut envelope,
-                &checked.tx.signer,
-                &delivery_bank::fee_collector(),
-                checked.tx.fee,
-            )
-            .map_err(|e| match e {
-                ExecError::Rejected(r) => ExecError::Rejected(TxError::new(
-                    sdk::CODESPACE,
-                    sdk::INSUFFICIENT_FUNDS,
-                    format!("cannot pay the fee: {}", r.log),
-                )),
-                fatal => fatal,
-            })
-        });
+    let ante = delivery_auth::ante::ante(&ctx, &mut envelope, &checked.tx, params).and_then(|_| {
+        delivery_bank::transfer(
+            &mut envelope,
+            &checked.tx.signer,
+            &delivery_bank::fee_collector(),
+            checked.tx.fee,
+        )
+        .map_err(|e| match e {
+            ExecError::Rejected(r) => ExecError::Rejected(TxError::new(
+                sdk::CODESPACE,
+                sdk::INSUFFICIENT_FUNDS,
+                format!("cannot pay the fee: {}", r.log),
+            )),
+            fatal => fatal,
+        })
+    });
     match ante {
         Ok(()) => {}
         Err(ExecError::Rejected(e)) => return Ok(rejected(e, gas_wanted)),
