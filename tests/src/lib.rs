@@ -99,6 +99,75 @@ impl Drop for NodeProcess {
     }
 }
 
+/// A `cometbft start` process for a node home written by `deliveryd init`/`testnet`; killed on
+/// drop. It logs to `home/cometbft.log`.
+pub struct CometProcess {
+    /// The node's home (CometBFT's `--home`).
+    pub home: PathBuf,
+    child: Option<Child>,
+}
+
+impl CometProcess {
+    /// Starts `<bin> start --home <home>`.
+    pub fn start(bin: &Path, home: &Path) -> anyhow::Result<Self> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(home.join("cometbft.log"))
+            .context("opening the cometbft log")?;
+        let err = log.try_clone().context("duplicating the cometbft log")?;
+        let child = Command::new(bin)
+            .args(["start", "--home", &home.display().to_string()])
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .with_context(|| format!("spawning {} start", bin.display()))?;
+        Ok(Self {
+            home: home.to_path_buf(),
+            child: Some(child),
+        })
+    }
+
+    /// SIGKILL.
+    pub fn kill_hard(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill().context("killing cometbft")?;
+            child.wait().context("reaping cometbft")?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for CometProcess {
+    fn drop(&mut self) {
+        let _ = self.kill_hard();
+    }
+}
+
+/// GETs `<rpc>/<method>?<query>` from a CometBFT JSON-RPC endpoint and returns its `result`.
+pub fn comet_rpc(rpc: &str, method: &str, query: &str) -> anyhow::Result<serde_json::Value> {
+    let url = if query.is_empty() {
+        format!("{}/{method}", rpc.trim_end_matches('/'))
+    } else {
+        format!("{}/{method}?{query}", rpc.trim_end_matches('/'))
+    };
+    let body: serde_json::Value = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .context("building an HTTP client")?
+        .get(&url)
+        .send()
+        .with_context(|| format!("GET {url}"))?
+        .json()
+        .with_context(|| format!("GET {url}: not JSON"))?;
+    if let Some(err) = body.get("error") {
+        bail!("GET {url}: {err}");
+    }
+    body.get("result")
+        .cloned()
+        .with_context(|| format!("GET {url}: no result in {body}"))
+}
+
 /// Whether a real CometBFT binary is available (`$COMETBFT` or PATH).
 pub fn real_cometbft() -> Option<PathBuf> {
     if let Ok(path) = std::env::var("COMETBFT") {

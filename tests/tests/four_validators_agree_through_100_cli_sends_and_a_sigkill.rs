@@ -1,6 +1,10 @@
-//! Four validators (`deliveryd start` processes) under the conductor: 100 `bank send`s made
-//! with the CLI are all included, balances are right, one node is SIGKILLed mid-run and
-//! restarted (the handshake brings it back), and all four app hashes are equal at every height.
+//! Four validators (`deliveryd start` processes): 100 `bank send`s made with the CLI are all
+//! included, balances are right, one node is SIGKILLed mid-run and restarted (the handshake
+//! brings it back), and all four app hashes are equal at every height.
+//!
+//! With a real `cometbft` ($COMETBFT or PATH) each validator is `deliveryd start` plus
+//! `cometbft start` on the same home, peered on loopback; without one, the in-repo conductor
+//! drives the four apps and the test says so.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,8 +18,12 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use delivery_conductor::{Conductor, ConductorConfig, Genesis, NodeStatus, ValidatorNode};
-use delivery_tests::{cli, cli_json, free_base_port, real_cometbft, NodeProcess};
+use delivery_conductor::{
+    Conductor, ConductorConfig, ConductorHandle, Genesis, NodeStatus, ValidatorNode,
+};
+use delivery_tests::{
+    cli, cli_json, comet_rpc, free_base_port, real_cometbft, CometProcess, NodeProcess,
+};
 
 const FEE: u128 = 1_000_000_000_000_000;
 const GENESIS_AMOUNT: u128 = 1_000_000_000_000_000_000_000_000_000;
@@ -27,10 +35,13 @@ fn balance(home: &str, rpc: &str, address: &str) -> u128 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_validators_agree_through_100_cli_sends_and_a_sigkill() {
-    if real_cometbft().is_some() {
-        eprintln!("NOTE: a cometbft binary is available, but this test drives the apps with the conductor");
-    } else {
-        eprintln!("NOTE: no cometbft binary ($COMETBFT or PATH): running the 4 validators under the in-repo conductor");
+    let comet = real_cometbft();
+    match &comet {
+        Some(bin) => eprintln!("using the real CometBFT at {}", bin.display()),
+        None => eprintln!(
+            "NOTE: no cometbft binary ($COMETBFT or PATH): running the 4 validators under the \
+             in-repo conductor, NOT a real CometBFT"
+        ),
     }
     let dir = tempfile::tempdir().unwrap();
     let net = dir.path().join("net");
@@ -62,29 +73,12 @@ async fn four_validators_agree_through_100_cli_sends_and_a_sigkill() {
         .map(|h| NodeProcess::start(h).unwrap())
         .collect();
 
-    let genesis = Genesis::load(&homes[0].join("config/genesis.json")).unwrap();
-    let validators = nodes
-        .iter()
-        .zip(&homes)
-        .map(|(n, h)| ValidatorNode {
-            name: n["name"].as_str().unwrap().to_string(),
-            abci_addr: n["abci_address"].as_str().unwrap().to_string(),
-            key: delivery_conductor::load_priv_validator_key(
-                &h.join("config/priv_validator_key.json"),
-            )
-            .unwrap(),
-        })
-        .collect();
-    let mut config = ConductorConfig::new(genesis, validators);
-    config.block_interval = Duration::from_millis(200);
-    config.rpc_listen = Some("127.0.0.1:0".parse().unwrap());
-    config.connect_timeout = Duration::from_secs(30);
-    let conductor = Conductor::start(config).await.unwrap();
-    let rpc = format!("http://{}", conductor.rpc_addr().unwrap());
-    conductor
-        .wait_for_height(2, Duration::from_secs(60))
-        .await
-        .unwrap();
+    let mut net = match comet {
+        Some(bin) => Net::comet(bin, &nodes, &homes).await,
+        None => Net::conductor(&nodes, &homes).await,
+    };
+    let rpc = net.rpc();
+    net.wait_for_height(2, Duration::from_secs(60)).await;
 
     // 100 sends: 25 from each validator's signer account, to 5 recipients, with explicit
     // sequences so several land in one block.
@@ -133,24 +127,14 @@ async fn four_validators_agree_through_100_cli_sends_and_a_sigkill() {
         if k == 40 {
             // SIGKILL one validator mid-run; 3 of 4 keep the chain going.
             procs[3].kill_hard().unwrap();
-            // The conductor notices, and 3 of 4 validators keep producing blocks.
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while matches!(conductor.node_status(&killed).unwrap(), NodeStatus::Live) {
-                assert!(
-                    Instant::now() < deadline,
-                    "the killed node still counts as live"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            let h = conductor.height();
-            conductor
-                .wait_for_height(h + 3, Duration::from_secs(30))
-                .await
-                .unwrap();
+            net.node_down(3, &killed).await;
+            let h = net.height().await;
+            net.wait_for_height(h + 3, Duration::from_secs(30)).await;
             killed_at = h;
         }
         if k == 70 {
             procs[3] = NodeProcess::start(&homes[3]).unwrap();
+            net.node_up(3);
         }
     }
 
@@ -215,25 +199,14 @@ async fn four_validators_agree_through_100_cli_sends_and_a_sigkill() {
     );
 
     // The restarted node caught up and votes again; every height has one app hash.
-    let target = conductor.height() + 5;
-    conductor
-        .wait_for_height(target, Duration::from_secs(60))
-        .await
-        .unwrap();
-    let live = Instant::now() + Duration::from_secs(30);
-    while !matches!(conductor.node_status(&killed).unwrap(), NodeStatus::Live) {
-        assert!(
-            Instant::now() < live,
-            "restarted node not live: {:?}",
-            conductor.node_status(&killed)
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let last = conductor.height();
+    let target = net.height().await + 5;
+    net.wait_for_height(target, Duration::from_secs(60)).await;
+    net.wait_live(3, &killed, Duration::from_secs(60)).await;
+    let last = net.last_comparable_height().await;
     let mut compared_after_restart = 0;
     for h in 1..=last {
-        let per_node = conductor.app_hashes(h);
-        let present: Vec<&Vec<u8>> = per_node.iter().filter_map(|(_, v)| v.as_ref()).collect();
+        let per_node = net.app_hashes(h).await;
+        let present: Vec<&Vec<u8>> = per_node.iter().filter_map(Option::as_ref).collect();
         assert!(
             present.len() >= 3,
             "height {h}: only {} app hashes",
@@ -256,7 +229,201 @@ async fn four_validators_agree_through_100_cli_sends_and_a_sigkill() {
     // While it was down the chain went on without it: some heights lack its app hash, and the
     // handshake replayed them when it came back.
     assert!(killed_at > 0);
-    conductor.shutdown().await;
+    net.shutdown().await;
+}
+
+/// What drives the four apps: the real CometBFT (one process per node) or the conductor.
+enum Net {
+    Conductor(ConductorHandle),
+    Comet {
+        bin: PathBuf,
+        homes: Vec<PathBuf>,
+        rpcs: Vec<String>,
+        procs: Vec<Option<CometProcess>>,
+    },
+}
+
+impl Net {
+    async fn conductor(nodes: &[serde_json::Value], homes: &[PathBuf]) -> Self {
+        let genesis = Genesis::load(&homes[0].join("config/genesis.json")).unwrap();
+        let validators = nodes
+            .iter()
+            .zip(homes)
+            .map(|(n, h)| ValidatorNode {
+                name: n["name"].as_str().unwrap().to_string(),
+                abci_addr: n["abci_address"].as_str().unwrap().to_string(),
+                key: delivery_conductor::load_priv_validator_key(
+                    &h.join("config/priv_validator_key.json"),
+                )
+                .unwrap(),
+            })
+            .collect();
+        let mut config = ConductorConfig::new(genesis, validators);
+        config.block_interval = Duration::from_millis(200);
+        config.rpc_listen = Some("127.0.0.1:0".parse().unwrap());
+        config.connect_timeout = Duration::from_secs(30);
+        Net::Conductor(Conductor::start(config).await.unwrap())
+    }
+
+    async fn comet(bin: PathBuf, nodes: &[serde_json::Value], homes: &[PathBuf]) -> Self {
+        let procs = homes
+            .iter()
+            .map(|h| Some(CometProcess::start(&bin, h).unwrap()))
+            .collect();
+        let rpcs = nodes
+            .iter()
+            .map(|n| n["rpc_url"].as_str().unwrap().to_string())
+            .collect();
+        Net::Comet {
+            bin,
+            homes: homes.to_vec(),
+            rpcs,
+            procs,
+        }
+    }
+
+    fn rpc(&self) -> String {
+        match self {
+            Net::Conductor(c) => format!("http://{}", c.rpc_addr().unwrap()),
+            Net::Comet { rpcs, .. } => rpcs[0].clone(),
+        }
+    }
+
+    /// The latest height of node `i` (CometBFT), or None while its RPC does not answer.
+    async fn comet_height(rpc: &str) -> Option<u64> {
+        let rpc = rpc.to_string();
+        tokio::task::spawn_blocking(move || comet_rpc(&rpc, "status", ""))
+            .await
+            .unwrap()
+            .ok()
+            .and_then(|s| {
+                s["sync_info"]["latest_block_height"]
+                    .as_str()
+                    .and_then(|h| h.parse().ok())
+            })
+    }
+
+    async fn height(&self) -> u64 {
+        match self {
+            Net::Conductor(c) => c.height(),
+            Net::Comet { rpcs, .. } => Self::comet_height(&rpcs[0]).await.unwrap_or(0),
+        }
+    }
+
+    async fn wait_for_height(&self, height: u64, timeout: Duration) {
+        match self {
+            Net::Conductor(c) => c.wait_for_height(height, timeout).await.unwrap(),
+            Net::Comet { .. } => {
+                let deadline = Instant::now() + timeout;
+                while self.height().await < height {
+                    assert!(Instant::now() < deadline, "height {height} not reached");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+
+    /// Node `i`'s app was SIGKILLed: stop its consensus side too and wait until it is out.
+    async fn node_down(&mut self, i: usize, name: &str) {
+        match self {
+            Net::Conductor(c) => {
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while matches!(c.node_status(name).unwrap(), NodeStatus::Live) {
+                    assert!(
+                        Instant::now() < deadline,
+                        "the killed node still counts as live"
+                    );
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+            // CometBFT exits by itself when its app connection breaks; make sure of it.
+            Net::Comet { procs, .. } => {
+                if let Some(mut p) = procs[i].take() {
+                    p.kill_hard().unwrap();
+                }
+            }
+        }
+    }
+
+    /// Node `i`'s app was restarted: start its consensus side again (the conductor reconnects
+    /// by itself).
+    fn node_up(&mut self, i: usize) {
+        if let Net::Comet {
+            bin, homes, procs, ..
+        } = self
+        {
+            procs[i] = Some(CometProcess::start(bin, &homes[i]).unwrap());
+        }
+    }
+
+    async fn wait_live(&self, i: usize, name: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let live = match self {
+                Net::Conductor(c) => matches!(c.node_status(name).unwrap(), NodeStatus::Live),
+                Net::Comet { rpcs, .. } => {
+                    let tip = self.height().await;
+                    Self::comet_height(&rpcs[i])
+                        .await
+                        .is_some_and(|h| h + 1 >= tip)
+                }
+            };
+            if live {
+                return;
+            }
+            assert!(Instant::now() < deadline, "restarted node {name} not live");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The highest height whose app hash every live node can report.
+    async fn last_comparable_height(&self) -> u64 {
+        match self {
+            Net::Conductor(c) => c.height(),
+            // The app hash after block h is in the header of h+1.
+            Net::Comet { .. } => self.height().await.saturating_sub(1),
+        }
+    }
+
+    /// Each node's app hash after block `height` (None where the node lacks it).
+    async fn app_hashes(&self, height: u64) -> Vec<Option<Vec<u8>>> {
+        match self {
+            Net::Conductor(c) => c.app_hashes(height).into_iter().map(|(_, h)| h).collect(),
+            Net::Comet { rpcs, .. } => {
+                let mut out = Vec::new();
+                for rpc in rpcs {
+                    let rpc = rpc.clone();
+                    let query = format!("height={}", height + 1);
+                    let hash =
+                        tokio::task::spawn_blocking(move || comet_rpc(&rpc, "block", &query))
+                            .await
+                            .unwrap()
+                            .ok()
+                            .and_then(|b| {
+                                b["block"]["header"]["app_hash"]
+                                    .as_str()
+                                    .and_then(hex_decode)
+                            });
+                    out.push(hash);
+                }
+                out
+            }
+        }
+    }
+
+    async fn shutdown(self) {
+        match self {
+            Net::Conductor(c) => c.shutdown().await,
+            Net::Comet { procs, .. } => drop(procs),
+        }
+    }
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn hex20(i: u8) -> String {
