@@ -82,6 +82,9 @@ pub struct BlockRef {
     pub hash: H256,
     /// State root after the block.
     pub state_root: H256,
+    /// The block's timestamp (seconds); a child's must be greater.
+    #[serde(with = "crate::quantity")]
+    pub timestamp: u64,
 }
 
 /// Why a transaction was refused by `check_tx`. Append-only: Delivery maps these to ABCI codes.

@@ -17,7 +17,7 @@ use bttc_engine_chainspec::ChainSpec;
 use bttc_engine_storage::{BlockState, BlockWrite, StateWrites, Store, StoreError};
 
 use crate::block::{execute_block, BlockInput, ExecError, ExecutedBlock, Mode};
-use crate::pool::{TxPool, DEFAULT_POOL_CAPACITY};
+use crate::pool::{InsertOutcome, PoolConfig, TxPool};
 use crate::receipts::{StoredReceipts, SystemEntry};
 use crate::tx::{self, RecoveredTx};
 
@@ -44,14 +44,14 @@ pub enum EngineOpenError {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct HeadInfo {
-    number: u64,
-    hash: B256,
-    state_root: B256,
-    timestamp: u64,
-    gas_used: u64,
-    gas_limit: u64,
-    base_fee: u64,
+pub(crate) struct HeadInfo {
+    pub(crate) number: u64,
+    pub(crate) hash: B256,
+    pub(crate) state_root: B256,
+    pub(crate) timestamp: u64,
+    pub(crate) gas_used: u64,
+    pub(crate) gas_limit: u64,
+    pub(crate) base_fee: u64,
 }
 
 impl HeadInfo {
@@ -73,11 +73,13 @@ struct Validated {
     exec: ExecutedBlock,
 }
 
-struct Inner {
-    store: Store,
-    spec: ChainSpec,
-    head: HeadInfo,
-    pool: TxPool,
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) spec: ChainSpec,
+    pub(crate) head: HeadInfo,
+    pub(crate) pool: TxPool,
+    /// Called after each commit with the new head (see `crate::query`).
+    pub(crate) head_listeners: Vec<crate::query::HeadListener>,
     built: BTreeMap<PayloadId, BuiltPayload>,
     validated: BTreeMap<B256, Validated>,
 }
@@ -135,8 +137,18 @@ enum Verdict {
 }
 
 impl InProcessEngine {
-    /// Opens the engine's database at `path`, writing the genesis block on first use.
+    /// Opens the engine's database at `path`, writing the genesis block on first use, with the
+    /// default pool limits.
     pub fn open(path: &Path, spec: ChainSpec) -> Result<Self, EngineOpenError> {
+        Self::open_with(path, spec, PoolConfig::default())
+    }
+
+    /// [`Self::open`] with the transaction pool's limits.
+    pub fn open_with(
+        path: &Path,
+        spec: ChainSpec,
+        pool_config: PoolConfig,
+    ) -> Result<Self, EngineOpenError> {
         let store = Store::open(path)?;
         let (writes, header, genesis_hash) = genesis(&store, &spec)?;
         match store.canonical_hash(0)? {
@@ -171,14 +183,15 @@ impl InProcessEngine {
                 store,
                 spec,
                 head,
-                pool: TxPool::new(DEFAULT_POOL_CAPACITY),
+                pool: TxPool::new(pool_config),
                 built: BTreeMap::new(),
                 validated: BTreeMap::new(),
+                head_listeners: Vec::new(),
             }),
         })
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Inner>, EngineError> {
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Inner>, EngineError> {
         self.inner
             .lock()
             .map_err(|_| EngineError::Internal("engine lock poisoned".into()))
@@ -248,11 +261,7 @@ fn check_records(records: &[StateSyncRecord]) -> Result<(), String> {
 }
 
 impl Inner {
-    fn account_nonce(&self, a: &Address) -> Result<u64, StoreError> {
-        Ok(self.store.account(a)?.map_or(0, |acc| acc.nonce))
-    }
-
-    fn next_base_fee(&self) -> u64 {
+    pub(crate) fn next_base_fee(&self) -> u64 {
         self.spec
             .next_base_fee(self.head.gas_used, self.head.gas_limit, self.head.base_fee)
     }
@@ -262,6 +271,7 @@ impl Inner {
             number: self.head.number,
             hash: h256(self.head.hash),
             state_root: h256(self.head.state_root),
+            timestamp: self.head.timestamp,
         }
     }
 
@@ -424,9 +434,15 @@ impl Inner {
                 logs: v.exec.system_logs.clone(),
             })
         };
+        // The synthetic state-sync receipt (when system calls logged) is indexed after the
+        // block's transactions, at index `tx count` (bor's convention; see `crate::query`).
+        let mut indexed = tx_hashes.clone();
+        if let Some(sys) = system.as_ref().filter(|s| !s.logs.is_empty()) {
+            indexed.push(sys.hash);
+        }
         let receipts = StoredReceipts {
             system,
-            tx_hashes: tx_hashes.clone(),
+            tx_hashes,
             receipts: v.exec.receipts.clone(),
         };
         let block = BlockWrite {
@@ -436,18 +452,29 @@ impl Inner {
             header_rlp: alloy_rlp::encode(&header),
             body: serde_json::to_vec(&v.payload).map_err(storage_err)?,
             receipts: serde_json::to_vec(&receipts).map_err(storage_err)?,
-            tx_hashes,
+            tx_hashes: indexed,
         };
         self.store
             .commit_block(&block, &v.exec.writes)
             .map_err(storage_err)?;
         self.head = HeadInfo::from_header(hash, &header);
+        crate::query::notify_head(&self.head_listeners, self.head.number, hash);
         self.validated.clear();
         self.built.clear();
         let store = &self.store;
-        self.pool
-            .prune(|a| Ok::<u64, StoreError>(store.account(a)?.map_or(0, |acc| acc.nonce)))
+        let dropped = self
+            .pool
+            .prune(|a| {
+                Ok::<(u64, U256), StoreError>(
+                    store
+                        .account(a)?
+                        .map_or((0, U256::ZERO), |acc| (acc.nonce, acc.balance)),
+                )
+            })
             .map_err(storage_err)?;
+        for hash in dropped {
+            tracing::debug!(%hash, "transaction left the pool at the new head");
+        }
         Ok(())
     }
 
@@ -464,11 +491,8 @@ impl Inner {
             .number
             .checked_add(1)
             .ok_or_else(|| EngineError::Internal("head number overflow".into()))?;
-        let txs = self
-            .pool
-            .executable(|a| self.account_nonce(a))
-            .map_err(storage_err)?;
         let base_fee = self.next_base_fee();
+        let txs: Vec<RecoveredTx> = self.pool.best(base_fee).cloned().collect();
         let input = BlockInput {
             number,
             timestamp: attrs.timestamp,
@@ -493,7 +517,13 @@ impl Inner {
         })?;
         for (hash, reason) in &exec.skipped {
             tracing::debug!(%hash, %reason, "transaction left out of the payload");
-            self.pool.remove(hash);
+        }
+        let remaining_gas = self.spec.gas_limit.saturating_sub(exec.gas_used);
+        for hash in self
+            .pool
+            .remove_failed(exec.skipped.iter().map(|(h, _)| h), remaining_gas)
+        {
+            tracing::debug!(%hash, "failed transaction removed from the pool");
         }
         let mut extra = VANITY.to_vec();
         extra.resize(EXTRA_VANITY_LEN.saturating_add(EXTRA_SEAL_LEN), 0);
@@ -650,14 +680,23 @@ impl Engine for InProcessEngine {
         let account = inner.store.account(&tx.sender).map_err(storage_err)?;
         let (nonce, balance) = account.map_or((0, U256::ZERO), |a| (a.nonce, a.balance));
         let base_fee = inner.next_base_fee();
-        if let Err(e) = tx::check_against_account(&tx, nonce, balance, base_fee) {
+        let max_gap = inner.pool.config().max_nonce_gap;
+        if let Err(e) = tx::check_against_account(&tx, nonce, balance, base_fee, max_gap) {
             return Ok(TxCheck::Rejected {
                 kind: e.kind,
                 message: e.message,
             });
         }
-        match inner.pool.insert(tx) {
-            Ok(_) => Ok(TxCheck::Accepted(accepted)),
+        match inner.pool.insert(tx, nonce, base_fee) {
+            Ok(InsertOutcome::Added {
+                replaced, evicted, ..
+            }) => {
+                for hash in replaced.iter().chain(&evicted) {
+                    tracing::debug!(%hash, "transaction replaced or evicted from the pool");
+                }
+                Ok(TxCheck::Accepted(accepted))
+            }
+            Ok(InsertOutcome::AlreadyKnown) => Ok(TxCheck::Accepted(accepted)),
             Err(e) => Ok(TxCheck::Rejected {
                 kind: e.kind,
                 message: e.message,

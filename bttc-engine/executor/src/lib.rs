@@ -6,13 +6,20 @@
 //! API speaks only `bttc-engine-api`'s plain types.
 
 mod block;
+mod call;
 mod engine;
 mod pool;
+mod query;
 mod receipts;
 pub mod system;
 pub mod tx;
 
 pub use block::{execute_block, BlockInput, ExecError, ExecutedBlock, Mode, SystemCallOutcome};
 pub use engine::{EngineOpenError, InProcessEngine};
-pub use pool::{TxPool, DEFAULT_POOL_CAPACITY};
+pub use pool::{BestTxs, InsertOutcome, PoolConfig, PoolContent, TxPool};
 pub use receipts::{LogLocation, StoredReceipts, SystemEntry};
+pub use call::{AccountOverride, CallError, CallOutcome, CallRequest, StateOverrides};
+pub use query::{
+    BlockSelector, BlockView, HeadListener, LogFilter, LogView, NewHead, QueryError, ReceiptView,
+    StoredTx, TxLocation, TxLookup,
+};

@@ -11,7 +11,8 @@ use bttc_engine_chainspec::ChainSpec;
 use revm::context::TxEnv;
 use revm::primitives::hardfork::SpecId;
 
-/// Largest nonce distance above the sender's account nonce accepted into the pool.
+/// Default largest nonce distance above the sender's account nonce accepted into the pool
+/// (`PoolConfig::max_nonce_gap`).
 pub const MAX_NONCE_GAP: u64 = 64;
 /// EIP-7825 per-transaction gas cap (Osaka).
 pub const OSAKA_TX_GAS_CAP: u64 = 1 << 24;
@@ -76,6 +77,22 @@ impl RecoveredTx {
             env.set_signed_authorization(auths.to_vec());
         }
         env
+    }
+
+    /// The fee cap: `max_fee_per_gas`, or the gas price of a legacy / EIP-2930 transaction.
+    pub fn fee_cap(&self) -> u128 {
+        self.envelope.max_fee_per_gas()
+    }
+
+    /// What the block producer earns per gas at `base_fee`: `min(max_priority_fee, fee_cap -
+    /// base_fee)`, or `gas_price - base_fee` for a transaction without a priority fee; zero when
+    /// the fee cap is below the base fee.
+    pub fn effective_tip(&self, base_fee: u64) -> u128 {
+        let room = self.fee_cap().saturating_sub(u128::from(base_fee));
+        match self.envelope.max_priority_fee_per_gas() {
+            Some(tip) => tip.min(room),
+            None => room,
+        }
     }
 
     /// Upper bound of what the sender must hold: `gas_limit * max_fee + value`.
@@ -207,12 +224,14 @@ pub fn decode_and_check(raw: &[u8], spec: &ChainSpec) -> Result<RecoveredTx, TxE
 }
 
 /// Checks a transaction against the sender's account (`nonce`, `balance`) and the base fee of
-/// the next block, for pool admission.
+/// the next block, for pool admission. A nonce more than `max_nonce_gap` above the account nonce
+/// is a [`TxRejectKind::NonceGap`].
 pub fn check_against_account(
     tx: &RecoveredTx,
     account_nonce: u64,
     balance: U256,
     next_base_fee: u64,
+    max_nonce_gap: u64,
 ) -> Result<(), TxError> {
     let nonce = tx.envelope.nonce();
     if nonce < account_nonce {
@@ -221,10 +240,12 @@ pub fn check_against_account(
             format!("nonce {nonce} is below the account nonce {account_nonce}"),
         ));
     }
-    if nonce.saturating_sub(account_nonce) > MAX_NONCE_GAP {
+    if nonce.saturating_sub(account_nonce) > max_nonce_gap {
         return Err(reject(
             TxRejectKind::NonceGap,
-            format!("nonce {nonce} is more than {MAX_NONCE_GAP} above the account nonce {account_nonce}"),
+            format!(
+                "nonce {nonce} is more than {max_nonce_gap} above the account nonce {account_nonce}"
+            ),
         ));
     }
     let cost = tx.max_cost().ok_or_else(|| {
