@@ -10,11 +10,22 @@
 //! 1. genesis writes (first block only);
 //! 2. the extended commit of the previous block (`txs[0]`): verify, tally, resolve pending side
 //!    transactions;
-//! 3. user transactions in block order;
-//! 4. bookkeeping: last block, validator-set pruning;
-//! 5. the app hash of the resulting state (written by Commit).
+//! 3. the BTTC payload tx, if any (right after the extended commit): checked against Delivery
+//!    state (chain, span schedule), then executed by the engine;
+//! 4. user transactions in block order;
+//! 5. the span module's end of block (failover clock, next span), the BTTC block record;
+//! 6. bookkeeping: last block, validator-set pruning;
+//! 7. the app hash of the resulting state (written by Commit); after Commit the engine's
+//!    forkchoice moves to the new BTTC block.
+//!
+//! The engine is optional: without one ([`DeliveryApp::new`] alone) payload and raw EVM txs are
+//! refused in CheckTx and ProcessProposal. State changes never depend on whether an engine is
+//! attached: a payload's record is decided by Delivery's own checks, which every node repeats.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use bttc_engine_api::{Engine, ForkchoiceState, PayloadStatus, TxCheck, H256};
 
 use delivery_abci::{AppError, AppResult, Application};
 use delivery_module::{BlockInfo, Event, ExecMode};
@@ -23,6 +34,7 @@ use prost::Message as _;
 use serde::{Deserialize, Serialize};
 use tendermint_proto::v0_38::abci as pb;
 
+use crate::chain::{self, CheckError, CheckedPayload, PayloadError, TxKind};
 use crate::genesis::{self, AppGenesis, LastBlock};
 use crate::pipeline::{self, TxOutcome};
 use crate::query;
@@ -44,6 +56,8 @@ const META_CONSENSUS: &[u8] = b"meta/consensus";
 struct PendingCommit {
     prepared: Prepared,
     height: u64,
+    /// The BTTC block this Delivery block finalized: the engine's new head after Commit.
+    bttc_head: Option<H256>,
 }
 
 #[derive(Default)]
@@ -66,6 +80,9 @@ pub struct DeliveryApp {
     verifier: Arc<dyn SideTxVerifier>,
     consensus: Mutex<Consensus>,
     mempool: Mutex<Mempool>,
+    engine: Option<Arc<dyn Engine>>,
+    /// Block time (seconds) of the last finalized Delivery block.
+    last_block_time: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -148,7 +165,27 @@ impl DeliveryApp {
                 pending: None,
             }),
             mempool: Mutex::new(mempool),
+            engine: None,
+            last_block_time: AtomicU64::new(0),
         })
+    }
+
+    /// Attaches the BTTC engine (in-process or over the engine API) this node validates and
+    /// follows BTTC blocks with.
+    #[must_use]
+    pub fn with_engine(mut self, engine: Arc<dyn Engine>) -> Self {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// The attached engine.
+    pub fn engine(&self) -> Option<&Arc<dyn Engine>> {
+        self.engine.as_ref()
+    }
+
+    /// Block time (seconds) of the last finalized Delivery block (0 before the first).
+    pub fn last_block_time(&self) -> u64 {
+        self.last_block_time.load(Ordering::Relaxed)
     }
 
     /// The store (for export and tools).
@@ -373,6 +410,11 @@ impl Application for DeliveryApp {
     }
 
     fn check_tx(&self, req: pb::RequestCheckTx) -> AppResult<pb::ResponseCheckTx> {
+        match chain::classify(&req.tx) {
+            TxKind::Cosmos => {}
+            TxKind::Payload => return self.check_payload_tx(&req.tx),
+            TxKind::Evm => return self.check_evm_tx(&req.tx),
+        }
         let mut mempool = lock(&self.mempool);
         let mode = if req.r#type == pb::CheckTxType::Recheck as i32 {
             ExecMode::Recheck
@@ -401,7 +443,7 @@ impl Application for DeliveryApp {
         &self,
         req: pb::RequestPrepareProposal,
     ) -> AppResult<pb::ResponsePrepareProposal> {
-        let (meta, _base, params) = self.proposal_view()?;
+        let (meta, base, params) = self.proposal_view()?;
         let height = u64::try_from(req.height).unwrap_or(0);
         let mut budget = req.max_tx_bytes.max(0);
         let mut txs = Vec::with_capacity(req.txs.len().saturating_add(1));
@@ -416,8 +458,23 @@ impl Application for DeliveryApp {
             budget = budget.saturating_sub(i64::try_from(commit.len()).unwrap_or(i64::MAX));
             txs.push(commit.into());
         }
+        let time = req
+            .time
+            .as_ref()
+            .map_or(0, |t| u64::try_from(t.seconds).unwrap_or(0));
+        if let Some(payload_tx) = self.pick_payload(&base, &req.txs, height, time)? {
+            let size = i64::try_from(payload_tx.len()).unwrap_or(i64::MAX);
+            if size <= budget {
+                budget = budget.saturating_sub(size);
+                txs.push(payload_tx);
+            }
+        }
         let mut side_count = 0usize;
         for tx in req.txs {
+            // Payloads: only the one picked above. Raw EVM txs live in the engine's pool.
+            if chain::classify(&tx) != TxKind::Cosmos {
+                continue;
+            }
             let Ok(checked) = pipeline::check_stateless(&tx, &params) else {
                 continue;
             };
@@ -486,8 +543,29 @@ impl Application for DeliveryApp {
                 }
             }
         }
+        let time = req
+            .time
+            .as_ref()
+            .map_or(0, |t| u64::try_from(t.seconds).unwrap_or(0));
         let mut side_count = 0usize;
         for (i, tx) in txs.enumerate() {
+            match chain::classify(tx) {
+                TxKind::Cosmos => {}
+                TxKind::Evm => {
+                    return reject(format!(
+                        "tx {i} is a raw EVM transaction; those go into BTTC blocks only"
+                    ))
+                }
+                TxKind::Payload if i > 0 => {
+                    return reject(format!(
+                        "tx {i} is a BTTC payload; one is allowed, right after the extended commit"
+                    ))
+                }
+                TxKind::Payload => match self.validate_payload(&base, tx, height, time)? {
+                    Ok(_) => continue,
+                    Err(why) => return reject(format!("BTTC payload: {why}")),
+                },
+            }
             match pipeline::check_stateless(tx, &params) {
                 Ok(checked) => {
                     if checked.side_msg().is_some() {
@@ -612,11 +690,66 @@ impl Application for DeliveryApp {
 
         let params =
             delivery_auth::state::params(&state).map_err(|e| fatal("reading params", e))?;
-        for tx in txs {
-            let outcome = pipeline::run_tx(&mut state, &block, ExecMode::Deliver, &params, tx)
-                .map_err(|e| fatal("FinalizeBlock", e))?;
-            tx_results.push(outcome_to_exec(outcome));
+        let time = block.time_seconds.max(0).unsigned_abs();
+        let mut finalized: Option<CheckedPayload> = None;
+        for (i, tx) in txs.enumerate() {
+            match chain::classify(tx) {
+                TxKind::Cosmos => {
+                    let outcome =
+                        pipeline::run_tx(&mut state, &block, ExecMode::Deliver, &params, tx)
+                            .map_err(|e| fatal("FinalizeBlock", e))?;
+                    tx_results.push(outcome_to_exec(outcome));
+                }
+                TxKind::Evm => tx_results.push(bttc_failure(
+                    1,
+                    "raw EVM transactions are not executed in Delivery blocks".into(),
+                )),
+                TxKind::Payload if i > 0 || finalized.is_some() => tx_results.push(bttc_failure(
+                    PayloadError::Sequence(String::new()).code(),
+                    "a BTTC payload is only valid right after the extended commit".into(),
+                )),
+                TxKind::Payload => match self.finalize_payload(&state, tx, height, time)? {
+                    Ok(checked) => {
+                        tx_results.push(pb::ExecTxResult {
+                            code: 0,
+                            info: format!("bttc block {}", checked.block.number),
+                            events: to_abci_events(vec![Event::new("bttc.block")
+                                .attr("number", checked.block.number.to_string())
+                                .attr("hash", checked.block.hash.to_string())
+                                .attr("producer", checked.producer.to_string())]),
+                            ..Default::default()
+                        });
+                        finalized = Some(checked);
+                    }
+                    Err(e) => tx_results.push(bttc_failure(e.code(), e.to_string())),
+                },
+            }
         }
+        let validators = delivery_span::state::validators(&state)
+            .map_err(|e| fatal("reading span validators", e))?;
+        let span_events = delivery_span::end_block(
+            &mut state,
+            &delivery_span::BlockInput {
+                delivery_height: height,
+                delivery_block_hash: &req.hash,
+                bttc_block: finalized.as_ref().map(|c| delivery_span::types::BttcBlock {
+                    height: c.block.number,
+                    producer: c.producer,
+                }),
+                validators: &validators,
+            },
+        )
+        .map_err(|e| fatal("span end of block", e))?;
+        block_events.extend(span_events);
+        let bttc_head = match &finalized {
+            Some(c) => {
+                chain::record(&mut state, &c.block)
+                    .map_err(|e| fatal("recording the BTTC block", e))?;
+                Some(c.block.hash)
+            }
+            None => None,
+        };
+        self.last_block_time.store(time, Ordering::Relaxed);
 
         genesis::set_last_block(
             &mut state,
@@ -636,7 +769,11 @@ impl Application for DeliveryApp {
             .prepare(height, &changes)
             .map_err(|e| fatal("hashing state", e))?;
         let app_hash = prepared.root().to_vec();
-        consensus.pending = Some(PendingCommit { prepared, height });
+        consensus.pending = Some(PendingCommit {
+            prepared,
+            height,
+            bttc_head,
+        });
         Ok(pb::ResponseFinalizeBlock {
             events: to_abci_events(block_events),
             tx_results,
@@ -672,6 +809,226 @@ impl Application for DeliveryApp {
             time_seconds: mempool.block.time_seconds,
             time_nanos: mempool.block.time_nanos,
         };
+        drop(mempool);
+        if let (Some(engine), Some(hash)) = (&self.engine, pending.bttc_head) {
+            match engine.forkchoice_updated(ForkchoiceState::finalized(hash), None) {
+                Ok(r) if r.payload_status.is_valid() => {}
+                Ok(r) => tracing::warn!(
+                    bttc_block = %hash,
+                    status = ?r.payload_status,
+                    "the engine did not take the finalized BTTC block as its head; it will catch up"
+                ),
+                Err(e) => tracing::error!(
+                    bttc_block = %hash,
+                    "engine forkchoice update failed: {e}; it will catch up"
+                ),
+            }
+        }
         Ok(pb::ResponseCommit { retain_height: 0 })
+    }
+}
+
+fn bttc_failure(code: u32, log: String) -> pb::ExecTxResult {
+    pb::ExecTxResult {
+        code,
+        codespace: "bttc".into(),
+        log,
+        ..Default::default()
+    }
+}
+
+/// Payload and EVM handling: what the ABCI methods above call for those tx kinds.
+impl DeliveryApp {
+    /// Delivery's checks of a payload tx plus, with an engine, its execution. `Ok(Err(_))` is a
+    /// verdict; `Err(_)` a storage or engine failure.
+    fn validate_payload<S: StateRead>(
+        &self,
+        state: &S,
+        tx: &[u8],
+        delivery_height: u64,
+        delivery_time: u64,
+    ) -> AppResult<Result<CheckedPayload, PayloadError>> {
+        let payload = match chain::decode_payload_tx(tx) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let checked = match chain::check_payload(state, &payload, delivery_height, delivery_time) {
+            Ok(c) => c,
+            Err(CheckError::Rejected(e)) => return Ok(Err(e)),
+            Err(CheckError::Store(e)) => return Err(fatal("checking a payload", e)),
+        };
+        let Some(engine) = &self.engine else {
+            return Ok(Err(PayloadError::Engine(
+                "this node has no engine to execute BTTC blocks".into(),
+            )));
+        };
+        match engine.new_payload(payload) {
+            Ok(PayloadStatus::Valid { .. }) => Ok(Ok(checked)),
+            Ok(PayloadStatus::Invalid {
+                validation_error, ..
+            }) => Ok(Err(PayloadError::Engine(validation_error))),
+            Ok(other) => Ok(Err(PayloadError::Engine(format!(
+                "engine status {other:?} (is it behind Delivery?)"
+            )))),
+            Err(e) => Ok(Err(PayloadError::Engine(e.to_string()))),
+        }
+    }
+
+    /// FinalizeBlock's handling of the payload tx: the state-relevant verdict comes from
+    /// Delivery's checks alone (every node repeats them, engine or not); the engine then
+    /// executes the block, and a disagreement is logged loudly, never turned into a different
+    /// Delivery state.
+    fn finalize_payload<S: StateRead>(
+        &self,
+        state: &S,
+        tx: &[u8],
+        delivery_height: u64,
+        delivery_time: u64,
+    ) -> AppResult<Result<CheckedPayload, PayloadError>> {
+        let payload = match chain::decode_payload_tx(tx) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        let checked = match chain::check_payload(state, &payload, delivery_height, delivery_time) {
+            Ok(c) => c,
+            Err(CheckError::Rejected(e)) => return Ok(Err(e)),
+            Err(CheckError::Store(e)) => return Err(fatal("checking a payload", e)),
+        };
+        if let Some(engine) = &self.engine {
+            let number = payload.block_number;
+            match engine.new_payload(payload) {
+                Ok(PayloadStatus::Valid { .. }) => {}
+                Ok(PayloadStatus::Invalid {
+                    validation_error, ..
+                }) => tracing::error!(
+                    bttc_block = number,
+                    "Delivery finalized a BTTC block this node's engine finds INVALID: \
+                     {validation_error}; this engine has diverged from the network"
+                ),
+                Ok(other) => tracing::warn!(
+                    bttc_block = number,
+                    "engine is behind ({other:?}); it will catch up from Delivery's blocks"
+                ),
+                Err(e) => tracing::error!(bttc_block = number, "engine failure: {e}"),
+            }
+        }
+        Ok(Ok(checked))
+    }
+
+    /// Picks the payload for a proposal: among the mempool's payload txs, the valid one sealed
+    /// by the producer earliest in the eligibility order.
+    fn pick_payload<S: StateRead>(
+        &self,
+        state: &S,
+        txs: &[prost::bytes::Bytes],
+        delivery_height: u64,
+        delivery_time: u64,
+    ) -> AppResult<Option<prost::bytes::Bytes>> {
+        let candidates: Vec<&prost::bytes::Bytes> = txs
+            .iter()
+            .filter(|t| chain::classify(t) == TxKind::Payload)
+            .collect();
+        if candidates.is_empty() || self.engine.is_none() {
+            return Ok(None);
+        }
+        let Ok(next) = delivery_span::next_bttc_height(state) else {
+            return Ok(None);
+        };
+        let eligible = match delivery_span::eligible_producers(state, next, delivery_height) {
+            Ok(e) => e,
+            Err(delivery_span::SpanError::Store(e)) => {
+                return Err(fatal("reading the schedule", e))
+            }
+            Err(_) => return Ok(None),
+        };
+        let mut best: Option<(usize, prost::bytes::Bytes)> = None;
+        for tx in candidates {
+            match self.validate_payload(state, tx, delivery_height, delivery_time)? {
+                Ok(checked) => {
+                    let rank = eligible
+                        .iter()
+                        .position(|a| *a == checked.producer)
+                        .unwrap_or(usize::MAX);
+                    if best.as_ref().is_none_or(|(r, _)| rank < *r) {
+                        best = Some((rank, tx.clone()));
+                    }
+                }
+                Err(why) => tracing::debug!("not proposing a payload: {why}"),
+            }
+        }
+        Ok(best.map(|(_, tx)| tx))
+    }
+
+    fn check_payload_tx(&self, tx: &[u8]) -> AppResult<pb::ResponseCheckTx> {
+        let mempool = lock(&self.mempool);
+        let refuse = |e: PayloadError| pb::ResponseCheckTx {
+            code: e.code(),
+            codespace: "bttc".into(),
+            log: e.to_string(),
+            ..Default::default()
+        };
+        let payload = match chain::decode_payload_tx(tx) {
+            Ok(p) => p,
+            Err(e) => return Ok(refuse(e)),
+        };
+        // The Delivery time of the block it will land in is unknown here: no upper bound.
+        match chain::check_payload(&mempool.state, &payload, mempool.block.height, u64::MAX) {
+            Ok(_) => Ok(pb::ResponseCheckTx {
+                code: 0,
+                ..Default::default()
+            }),
+            Err(CheckError::Rejected(e)) => Ok(refuse(e)),
+            Err(CheckError::Store(e)) => Err(fatal("checking a payload", e)),
+        }
+    }
+
+    fn check_evm_tx(&self, tx: &[u8]) -> AppResult<pb::ResponseCheckTx> {
+        let Some(engine) = &self.engine else {
+            return Ok(pb::ResponseCheckTx {
+                code: 1,
+                codespace: "evm".into(),
+                log: "this node has no engine to check EVM transactions".into(),
+                ..Default::default()
+            });
+        };
+        match engine.check_tx(tx) {
+            Ok(TxCheck::Accepted(a)) => Ok(pb::ResponseCheckTx {
+                code: 0,
+                info: format!("evm tx {} from {} nonce {}", a.hash, a.sender, a.nonce),
+                gas_wanted: i64::try_from(a.gas_limit).unwrap_or(i64::MAX),
+                ..Default::default()
+            }),
+            Ok(TxCheck::Rejected { kind, message }) => Ok(pb::ResponseCheckTx {
+                code: evm_code(kind),
+                codespace: "evm".into(),
+                log: message,
+                ..Default::default()
+            }),
+            Err(e) => Ok(pb::ResponseCheckTx {
+                code: 1,
+                codespace: "evm".into(),
+                log: format!("engine unavailable: {e}"),
+                ..Default::default()
+            }),
+        }
+    }
+}
+
+/// ABCI codes (codespace `evm`) of the engine's refusals; append-only.
+fn evm_code(kind: bttc_engine_api::TxRejectKind) -> u32 {
+    use bttc_engine_api::TxRejectKind as K;
+    match kind {
+        K::Malformed => 2,
+        K::UnsupportedType => 3,
+        K::WrongChainId => 4,
+        K::Oversized => 5,
+        K::NonceTooLow => 6,
+        K::NonceGap => 7,
+        K::InsufficientFunds => 8,
+        K::IntrinsicGasTooLow => 9,
+        K::GasLimitTooHigh => 10,
+        K::FeeTooLow => 11,
+        K::ReplacementNotAllowed => 12,
+        K::PoolFull => 13,
     }
 }

@@ -1,8 +1,11 @@
 //! The app genesis: the `app_state` object of CometBFT's genesis.json.
 //!
 //! ```json
-//! { "auth": {...}, "bank": {...}, "app": { "validator_sets": [...], "last_block": ..., "pending_side_txs": [...] } }
+//! { "auth": {...}, "bank": {...}, "span": {...}, "bttc": { "genesis": {...}, "blocks": [...] },
+//!   "app": { "validator_sets": [...], "last_block": ..., "pending_side_txs": [...] } }
 //! ```
+//! `bttc` names the engine's genesis block (without it, no BTTC blocks are accepted); `span`
+//! lists the validators' signer addresses and the producer-schedule params.
 //! Module sections are each module's [`Module::Genesis`]. The `app` section is absent in a new
 //! chain's genesis (the validator set comes from CometBFT's `validators`); an export fills it so
 //! that importing the export reproduces the exact state, and so the exact app hash.
@@ -11,6 +14,7 @@ use delivery_module::{Address, ExecError, Module};
 use delivery_store::{StateRead, StateWrite, StoreError};
 use serde::{Deserialize, Serialize};
 
+use crate::chain::{self, BttcBlock, BttcGenesis};
 use crate::side::{self, PendingSideTx};
 use crate::valset::{self, Validator, ValidatorSet};
 
@@ -24,9 +28,26 @@ pub struct AppGenesis {
     /// Balances.
     #[serde(default)]
     pub bank: delivery_bank::Genesis,
+    /// Spans, producers and their params.
+    #[serde(default)]
+    pub span: delivery_span::Genesis,
+    /// The BTTC chain: its genesis block and (in an export) every finalized block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bttc: Option<BttcSection>,
     /// App bookkeeping carried over by an export.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<AppSection>,
+}
+
+/// The `bttc` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BttcSection {
+    /// The engine's genesis block.
+    pub genesis: BttcGenesis,
+    /// Finalized blocks after genesis, in order (an export carries them).
+    #[serde(default)]
+    pub blocks: Vec<BttcBlock>,
 }
 
 /// App bookkeeping in an exported genesis.
@@ -122,6 +143,20 @@ pub fn init<S: StateWrite>(
         .map_err(|e| format!("auth genesis: {e}"))?;
     delivery_bank::Bank::validate_genesis(&genesis.bank)
         .map_err(|e| format!("bank genesis: {e}"))?;
+    delivery_span::SpanModule::validate_genesis(&genesis.span)
+        .map_err(|e| format!("span genesis: {e}"))?;
+    if let Some(bttc) = &genesis.bttc {
+        let mut prev = bttc.genesis.record();
+        for b in &bttc.blocks {
+            if Some(b.number) != prev.number.checked_add(1) || b.parent_hash != prev.hash {
+                return Err(format!(
+                    "bttc genesis: block {} does not follow block {}",
+                    b.number, prev.number
+                ));
+            }
+            prev = b.clone();
+        }
+    }
     if validators.validators.is_empty() {
         return Err("genesis has no validators".into());
     }
@@ -130,6 +165,13 @@ pub fn init<S: StateWrite>(
         .map_err(|e| e.to_string())?;
     delivery_auth::Auth::init_genesis(state, &genesis.auth).map_err(fail)?;
     delivery_bank::Bank::init_genesis(state, &genesis.bank).map_err(fail)?;
+    delivery_span::SpanModule::init_genesis(state, &genesis.span).map_err(fail)?;
+    if let Some(bttc) = &genesis.bttc {
+        chain::record(state, &bttc.genesis.record()).map_err(|e| e.to_string())?;
+        for b in &bttc.blocks {
+            chain::record(state, b).map_err(|e| e.to_string())?;
+        }
+    }
     match &genesis.app {
         None => valset::set_from(state, initial_height, validators),
         Some(app) => {
@@ -211,9 +253,33 @@ pub fn export<S: StateRead>(state: &S) -> Result<AppGenesis, ExecError> {
             value: hex::encode(&p.value),
         })
         .collect();
+    let bttc = match chain::block(state, 0)? {
+        None => None,
+        Some(genesis) => {
+            let head = chain::head(state)?.map_or(0, |h| h.number);
+            let mut blocks = Vec::new();
+            for n in 1..=head {
+                blocks.push(chain::block(state, n)?.ok_or_else(|| {
+                    ExecError::Fatal(StoreError::Backend(format!(
+                        "BTTC block {n} missing below head {head}"
+                    )))
+                })?);
+            }
+            Some(BttcSection {
+                genesis: BttcGenesis {
+                    genesis_hash: genesis.hash,
+                    genesis_state_root: genesis.state_root,
+                    genesis_timestamp: genesis.timestamp,
+                },
+                blocks,
+            })
+        }
+    };
     Ok(AppGenesis {
         auth: delivery_auth::Auth::export_genesis(state)?,
         bank: delivery_bank::Bank::export_genesis(state)?,
+        span: delivery_span::SpanModule::export_genesis(state)?,
+        bttc,
         app: Some(AppSection {
             validator_sets,
             last_block: last_block(state)?,
@@ -236,7 +302,7 @@ pub fn default_app_state(balances: &[(Address, u128)]) -> serde_json::Value {
                 })
                 .collect(),
         },
-        app: None,
+        ..AppGenesis::default()
     };
     serde_json::to_value(&genesis).unwrap_or(serde_json::Value::Null)
 }

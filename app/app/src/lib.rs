@@ -7,10 +7,14 @@
 //! - [`vote_ext`] and [`side`] carry side-transaction votes in vote extensions.
 //! - [`valset`] keeps the validator sets needed to check extended commits.
 //! - [`genesis`] imports and exports the `app_state`.
+//! - [`chain`] is the BTTC chain as Delivery sees it: payload txs, block records, checks; the
+//!   app drives an [`bttc_engine_api::Engine`] with them (see [`app::DeliveryApp::with_engine`]).
 
 pub mod app;
+pub mod chain;
 pub mod genesis;
 pub mod pipeline;
+pub mod producer;
 pub mod proof;
 pub mod query;
 pub mod router;

@@ -93,9 +93,23 @@ impl TestChain {
         accounts: Vec<SecretKey>,
         verifier: Arc<dyn SideTxVerifier>,
     ) -> Self {
+        Self::build_with(validators, accounts, verifier, None, |_| {})
+    }
+
+    /// Like [`Self::build`], with an engine attached and the app genesis adjusted by `patch`.
+    pub fn build_with(
+        validators: usize,
+        accounts: Vec<SecretKey>,
+        verifier: Arc<dyn SideTxVerifier>,
+        engine: Option<Arc<dyn bttc_engine_api::Engine>>,
+        patch: impl FnOnce(&mut serde_json::Value),
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).unwrap();
-        let app = DeliveryApp::new(storage, verifier).unwrap();
+        let mut app = DeliveryApp::new(storage, verifier).unwrap();
+        if let Some(engine) = engine {
+            app = app.with_engine(engine);
+        }
         let validators: Vec<SigningKey> = (0..validators)
             .map(|i| SigningKey::from_bytes(&[i as u8 + 1; 32]))
             .collect();
@@ -103,7 +117,8 @@ impl TestChain {
             .iter()
             .map(|k| (k.address(), 1_000 * BTT))
             .collect();
-        let state = delivery_app::genesis::default_app_state(&balances);
+        let mut state = delivery_app::genesis::default_app_state(&balances);
+        patch(&mut state);
         app.init_chain(init_request(&validators, &state)).unwrap();
         Self {
             app,
