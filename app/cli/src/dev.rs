@@ -1,10 +1,14 @@
-//! `deliveryd dev`: a single-validator Delivery chain in one process, with no external
-//! programs. The app serves ABCI on a unix socket in the home; the in-repo conductor plays
-//! CometBFT's part (call order, vote extensions, mempool, RPC on :26657), so the CLI and any
-//! CometBFT RPC client work against it unchanged. It is a development tool: for a network, run
-//! `deliveryd start` under a real CometBFT v0.38.
+//! `deliveryd dev`: a single-validator network in one process, with no external programs. The
+//! app serves ABCI on a unix socket in the home; the in-repo conductor plays CometBFT's part
+//! (call order, vote extensions, mempool, RPC on :26657), so the CLI and any CometBFT RPC client
+//! work against it unchanged. An in-process BTTC engine (data in `<home>/data/bttc`) makes one
+//! BTTC block per Delivery block, sealed by the validator's signer key, and serves the Ethereum
+//! JSON-RPC on :8545 (MetaMask, Hardhat, ethers); `eth_sendRawTransaction` goes through the
+//! conductor's mempool and the app's CheckTx, as on a network. It is a development tool: for a
+//! network, run `deliveryd start` under a real CometBFT v0.38.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -13,8 +17,10 @@ use delivery_abci::server::Server;
 use delivery_abci::CancellationToken;
 use delivery_conductor::{Conductor, ConductorConfig, Genesis, ValidatorNode};
 
+use crate::bttc;
 use crate::config::{self, AppConfig};
 use crate::home::Home;
+use crate::keyring::Backend;
 use crate::output;
 
 /// `dev` arguments.
@@ -29,7 +35,13 @@ pub struct Args {
     /// The chain id of a new dev home.
     #[arg(long, default_value = "delivery-dev")]
     chain_id: String,
+    /// Where the BTTC Ethereum JSON-RPC (HTTP and WebSocket) listens.
+    #[arg(long, default_value = "127.0.0.1:8545")]
+    evm_rpc: SocketAddr,
 }
+
+/// One million BTT on the BTTC side for the dev signer.
+const DEV_EVM_BALANCE: u128 = 1_000_000_000_000_000_000_000_000;
 
 #[derive(clap::Parser)]
 struct InitWrapper {
@@ -56,9 +68,43 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
             ..globals.clone()
         };
         crate::init::run(wrapper.args, &quiet).context("initialising the dev home")?;
+        // Name the BTTC genesis and the validator's signer as the only producer.
+        let signer =
+            crate::keyring::load_signer(&home, crate::init::SIGNER_KEY_NAME, &Backend::Test)?;
+        let engine = bttc::open_dev_engine(
+            &home.data_dir().join("bttc"),
+            &[(signer.address(), DEV_EVM_BALANCE)],
+        )?;
+        let head = bttc_engine_api::Engine::head(engine.as_ref())?;
+        drop(engine);
+        let (span, bttc_section) = bttc::genesis_sections(
+            &head,
+            &[(1, signer.address(), 10)],
+            &delivery_span::Params::default(),
+        )?;
+        let path = home.genesis_json();
+        let mut genesis: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
+        )?;
+        let app_state = genesis
+            .get_mut("app_state")
+            .and_then(serde_json::Value::as_object_mut)
+            .context("genesis.json has no app_state object")?;
+        app_state.insert("span".into(), span);
+        app_state.insert("bttc".into(), bttc_section);
+        std::fs::write(&path, serde_json::to_vec_pretty(&genesis)?)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     let config = AppConfig::load(&home.app_toml())?;
-    let app = crate::start::open_app(&home, &config)?;
+    let signer = crate::keyring::load_signer(&home, crate::init::SIGNER_KEY_NAME, &Backend::Test)
+        .context("loading the dev signer key (test keyring)")?;
+    let engine = bttc::open_dev_engine(
+        &home.data_dir().join("bttc"),
+        &[(signer.address(), DEV_EVM_BALANCE)],
+    )?;
+    let dyn_engine: Arc<dyn bttc_engine_api::Engine> = engine.clone();
+    let app =
+        Arc::new(crate::start::open_app(&home, &config)?.with_engine(Arc::clone(&dyn_engine)));
     let genesis = Genesis::load(&home.genesis_json()).context("reading genesis.json")?;
     let key = delivery_conductor::load_priv_validator_key(&home.priv_validator_key_json())
         .context("reading priv_validator_key.json")?;
@@ -68,7 +114,7 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
 
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
-        let server = Server::bind(&abci_addr, app).await.with_context(|| format!("listening on {abci_addr}"))?;
+        let server = Server::<delivery_app::DeliveryApp>::bind(&abci_addr, Arc::clone(&app)).await.with_context(|| format!("listening on {abci_addr}"))?;
         let server_token = CancellationToken::new();
         let server_task = tokio::spawn(server.run(server_token.clone()));
 
@@ -82,19 +128,43 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
         conductor.moniker = "deliveryd-dev".into();
         let handle = Conductor::start(conductor).await.context("starting the conductor")?;
         let rpc = handle.rpc_addr().map(|a| format!("http://{a}")).unwrap_or_default();
+        let evm_rpc = bttc_engine_rpc::start(
+            Arc::clone(&engine),
+            bttc::DEV_EVM_CHAIN_ID,
+            bttc_engine_rpc::RpcConfig {
+                listen: args.evm_rpc,
+                sink: bttc_engine_rpc::TxSink::Relay { url: rpc.clone() },
+                ..bttc_engine_rpc::RpcConfig::default()
+            },
+        )
+        .await
+        .with_context(|| format!("starting the Ethereum JSON-RPC on {}", args.evm_rpc))?;
+        let producer_token = CancellationToken::new();
+        let producer = tokio::spawn(bttc::run_producer(
+            Arc::clone(&app),
+            dyn_engine,
+            signer,
+            bttc::submit_via_rpc(rpc.clone()),
+            bttc::fetch_via_rpc(rpc.clone()),
+            producer_token.clone(),
+        ));
         tracing::warn!(
             "deliveryd dev: the in-repo conductor stands in for CometBFT (development only, no p2p, \
              no BFT); for a network run `deliveryd start` under a real CometBFT v0.38"
         );
         tracing::info!(%chain_id, %rpc, home = %home.root().display(), "dev chain running; Ctrl-C stops it");
         eprintln!(
-            "\nDelivery dev chain {chain_id} is running.\n  RPC:   {rpc}\n  home:  {}\n  try:   deliveryd --home {} query balance $(deliveryd --home {} keys show validator --address)\n",
+            "\nDelivery dev chain {chain_id} is running.\n  RPC:   {rpc}\n  BTTC:  http://{0} and ws://{0} (chain id {1}; the validator key is funded)\n  home:  {2}\n  try:   deliveryd --home {2} query balance $(deliveryd --home {2} keys show validator --address)\n",
+            evm_rpc.local_addr(),
+            bttc::DEV_EVM_CHAIN_ID,
             home.root().display(),
-            home.root().display(),
-            home.root().display()
         );
         crate::start::shutdown_signal().await;
         tracing::info!("stopping");
+        producer_token.cancel();
+        let _ = producer.await;
+        evm_rpc.stop();
+        evm_rpc.stopped().await;
         handle.shutdown().await;
         server_token.cancel();
         let _ = server_task.await;
