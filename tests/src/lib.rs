@@ -31,6 +31,60 @@ pub fn deliveryd_bin() -> anyhow::Result<PathBuf> {
     Ok(bin)
 }
 
+/// The `bttc` binary: `$BTTC_BIN`, else next to `deliveryd` in the target dir.
+pub fn bttc_bin() -> anyhow::Result<PathBuf> {
+    if let Ok(path) = std::env::var("BTTC_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    let bin = deliveryd_bin()?.with_file_name("bttc");
+    if !bin.exists() {
+        bail!(
+            "{} not found: build it first (cargo build -p bttc) or set BTTC_BIN",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+/// A child process (killed on drop) logging stdout and stderr to `log`.
+pub struct Proc {
+    child: Option<Child>,
+}
+
+impl Proc {
+    /// Spawns `bin args…` with output appended to `log`.
+    pub fn spawn(bin: &Path, args: &[&str], log: &Path) -> anyhow::Result<Self> {
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .with_context(|| format!("opening {}", log.display()))?;
+        let err = out.try_clone().context("duplicating the log handle")?;
+        let child = Command::new(bin)
+            .args(args)
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .with_context(|| format!("spawning {}", bin.display()))?;
+        Ok(Self { child: Some(child) })
+    }
+
+    /// SIGKILL.
+    pub fn kill_hard(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill().context("killing")?;
+            child.wait().context("reaping")?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.kill_hard();
+    }
+}
+
 /// Runs the CLI with `args`; returns stdout, or an error with stderr.
 pub fn cli(args: &[&str]) -> anyhow::Result<String> {
     let out = Command::new(deliveryd_bin()?)
@@ -190,7 +244,7 @@ pub fn free_base_port(nodes: u16) -> anyhow::Result<u16> {
             continue;
         };
         let free = (0..u32::from(nodes)).all(|i| {
-            (0..4u32).all(|off| {
+            (0..6u32).all(|off| {
                 let port = i
                     .checked_mul(10)
                     .and_then(|o| o.checked_add(base))

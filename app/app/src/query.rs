@@ -6,10 +6,14 @@
 //!   which CometBFT puts in the header of block `height + 1`.
 //! - `custom/auth/account`, `custom/auth/params`, `custom/bank/balance`, `custom/bank/supply`
 //!   (`data` is a `0x` address where one is needed): JSON.
+//! - `custom/span/{span,latest-span,producer-at,params,validators}` (the span module),
+//!   `custom/bttc/head`, `custom/bttc/block` (data: a decimal number): Delivery's record of the
+//!   BTTC chain, JSON.
 //! - `custom/app/validators`: the validator set in force at the next height, JSON.
 //!
 //! A bad query is answered with a non-zero code and a log, never an exception.
 
+use crate::chain;
 use delivery_abci::AppResult;
 use delivery_module::{ExecError, Module};
 use delivery_store::{StateRead, Storage};
@@ -92,6 +96,19 @@ pub fn handle(storage: &Storage, req: pb::RequestQuery) -> AppResult<pb::Respons
         Some(rest) => match rest.split_once('/') {
             Some(("auth", sub)) => delivery_auth::Auth::query(&snapshot, sub, &req.data),
             Some(("bank", sub)) => delivery_bank::Bank::query(&snapshot, sub, &req.data),
+            Some(("span", sub)) => delivery_span::SpanModule::query(&snapshot, sub, &req.data),
+            Some(("bttc", "head")) => bttc_json(chain::head(&snapshot)),
+            Some(("bttc", "block")) => match std::str::from_utf8(&req.data)
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+            {
+                Some(n) => bttc_json(chain::block(&snapshot, n)),
+                None => Err(ExecError::Rejected(delivery_module::TxError::new(
+                    "bttc",
+                    2,
+                    "expected a BTTC block number as decimal text",
+                ))),
+            },
             Some(("app", "validators")) => validators_json(&snapshot, height.saturating_add(1)),
             _ => Err(delivery_module::module::unknown_query("app", path)),
         },
@@ -126,4 +143,18 @@ fn validators_json<S: StateRead>(state: &S, height: u64) -> Result<Vec<u8>, Exec
             .to_string()
             .into_bytes(),
     )
+}
+
+fn bttc_json(
+    block: Result<Option<chain::BttcBlock>, delivery_store::StoreError>,
+) -> Result<Vec<u8>, ExecError> {
+    match block? {
+        Some(b) => serde_json::to_vec(&b)
+            .map_err(|e| ExecError::Fatal(delivery_store::StoreError::Backend(e.to_string()))),
+        None => Err(ExecError::Rejected(delivery_module::TxError::new(
+            "bttc",
+            3,
+            "no such BTTC block (or the chain has no BTTC genesis)",
+        ))),
+    }
 }

@@ -284,6 +284,24 @@ pub fn open_dev_engine(
     Ok(Arc::new(engine))
 }
 
+/// The genesis block of the BTTC genesis file at `path`, computed by opening a throwaway engine
+/// in `scratch` (removed afterwards).
+pub fn genesis_block_of(path: &Path, scratch: &Path) -> anyhow::Result<bttc_engine_api::BlockRef> {
+    let spec = bttc_engine_chainspec::ChainSpec::from_file(path)
+        .with_context(|| format!("{} is not a valid BTTC genesis", path.display()))?;
+    if scratch.exists() {
+        std::fs::remove_dir_all(scratch)
+            .with_context(|| format!("removing {}", scratch.display()))?;
+    }
+    let head = {
+        let engine = bttc_engine_executor::InProcessEngine::open(scratch, spec)
+            .context("computing the BTTC genesis block")?;
+        engine.head()?
+    };
+    std::fs::remove_dir_all(scratch).with_context(|| format!("removing {}", scratch.display()))?;
+    Ok(head)
+}
+
 /// The app-genesis `span` and `bttc` sections for a chain whose BTTC genesis block is
 /// `genesis` and whose producers are `validators` (id, signer, power).
 pub fn genesis_sections(

@@ -226,6 +226,33 @@ pub struct AppConfig {
     pub store: StoreConfig,
     /// What the CLI's `tx` and `query` commands talk to.
     pub client: ClientConfig,
+    /// The BTTC engine this node validates and produces BTTC blocks with.
+    #[serde(default)]
+    pub engine: EngineConfig,
+}
+
+/// `[engine]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Engine API URL of this node's `bttc` (`http://127.0.0.1:8551`); empty: no engine (the
+    /// node then rejects every proposal carrying a BTTC block, so a validator needs one).
+    pub url: String,
+    /// The engine API's JWT secret file, relative to the home or absolute (created if missing;
+    /// give `bttc start --authrpc-jwtsecret` the same file).
+    pub jwt_secret: String,
+    /// Seal and broadcast BTTC blocks when this node's signer is scheduled.
+    pub produce: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            jwt_secret: "config/jwt.hex".to_owned(),
+            produce: true,
+        }
+    }
 }
 
 /// `[abci]`.
@@ -277,6 +304,7 @@ impl AppConfig {
                 chain_id: chain_id.to_owned(),
                 keyring_backend: keyring,
             },
+            engine: EngineConfig::default(),
         }
     }
 
@@ -302,6 +330,15 @@ impl AppConfig {
         }
         validate_chain_id(&self.client.chain_id)
             .map_err(|e| anyhow::anyhow!("client.chain_id: {e}"))?;
+        if !self.engine.url.is_empty() && !self.engine.url.starts_with("http://") {
+            anyhow::bail!(
+                "engine.url {:?}: expected an http:// URL (the engine API has no TLS; keep it on loopback)",
+                self.engine.url
+            );
+        }
+        if self.engine.jwt_secret.is_empty() {
+            anyhow::bail!("engine.jwt_secret: a file path is required");
+        }
         Ok(())
     }
 
@@ -333,6 +370,16 @@ rpc_url = {rpc_url}
 chain_id = {chain_id}
 # Default keyring backend for the CLI: "test" (plaintext) or "file" (encrypted keystore).
 keyring_backend = {keyring_backend}
+
+[engine]
+# Engine API of this node's BTTC engine (`bttc start`): http://127.0.0.1:8551. Empty: no engine;
+# such a node rejects every proposal carrying a BTTC block, so validators need one.
+url = {engine_url}
+# The engine API's JWT secret file (relative to the home, or absolute); created if missing.
+# Give `bttc start --authrpc-jwtsecret` the same file.
+jwt_secret = {jwt_secret}
+# Seal and broadcast BTTC blocks when this node's signer key ("validator") is scheduled.
+produce = {produce}
 "#,
             log_level = s(&self.log_level),
             listen_address = s(&self.abci.listen_address),
@@ -340,6 +387,9 @@ keyring_backend = {keyring_backend}
             rpc_url = s(&self.client.rpc_url),
             chain_id = s(&self.client.chain_id),
             keyring_backend = s(self.client.keyring_backend.name()),
+            engine_url = s(&self.engine.url),
+            jwt_secret = s(&self.engine.jwt_secret),
+            produce = self.engine.produce,
         ))
     }
 

@@ -67,6 +67,16 @@ impl Home {
         &self.root
     }
 
+    /// `path` if absolute, else relative to the home (config files name paths this way).
+    pub fn resolve_path(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.root.join(p)
+        }
+    }
+
     /// `<home>/config`.
     pub fn config_dir(&self) -> PathBuf {
         self.root.join("config")

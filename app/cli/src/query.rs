@@ -49,10 +49,35 @@ pub enum QueryCommand {
         /// Height.
         height: Option<u64>,
     },
-    /// A module's params (`auth`).
+    /// A module's params (`auth`, `span`).
     Params {
         /// Module name.
         module: String,
+    },
+    /// BTTC producer spans: `span latest`, `span id <N>`, `span producer-at <BTTC height>`.
+    #[command(subcommand)]
+    Span(SpanQuery),
+    /// Delivery's record of a finalized BTTC block (the head by default).
+    BttcBlock {
+        /// BTTC block number.
+        number: Option<u64>,
+    },
+}
+
+/// `query span` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum SpanQuery {
+    /// The latest span.
+    Latest,
+    /// A span by id.
+    Id {
+        /// Span id.
+        id: u64,
+    },
+    /// The scheduled producer of a BTTC height.
+    ProducerAt {
+        /// BTTC block number.
+        height: u64,
     },
 }
 
@@ -191,6 +216,29 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
         }
         QueryCommand::Params { module } => {
             let v = rpc.query_json(&format!("custom/{module}/params"), b"")?;
+            output::emit(output, &v, || {
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            })
+        }
+        QueryCommand::Span(q) => {
+            let v = match q {
+                SpanQuery::Latest => rpc.query_json("custom/span/latest-span", b"")?,
+                SpanQuery::Id { id } => {
+                    rpc.query_json("custom/span/span", id.to_string().as_bytes())?
+                }
+                SpanQuery::ProducerAt { height } => {
+                    rpc.query_json("custom/span/producer-at", height.to_string().as_bytes())?
+                }
+            };
+            output::emit(output, &v, || {
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            })
+        }
+        QueryCommand::BttcBlock { number } => {
+            let v = match number {
+                Some(n) => rpc.query_json("custom/bttc/block", n.to_string().as_bytes())?,
+                None => rpc.query_json("custom/bttc/head", b"")?,
+            };
             output::emit(output, &v, || {
                 serde_json::to_string_pretty(&v).unwrap_or_default()
             })

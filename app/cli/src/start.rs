@@ -1,4 +1,7 @@
-//! `deliveryd start`: serve the app to CometBFT over the ABCI socket.
+//! `deliveryd start`: serve the app to CometBFT over the ABCI socket; with `[engine] url` set,
+//! validate and follow BTTC blocks with that engine (JSON-RPC + JWT), catch it up from
+//! Delivery's blocks when it is behind, and (with `produce = true`) seal BTTC blocks when this
+//! node's signer is scheduled, broadcasting them to CometBFT's RPC (`[client] rpc_url`).
 
 use std::sync::Arc;
 
@@ -18,6 +21,9 @@ pub struct StartArgs {
     /// Listen here instead of app.toml's `abci.listen_address` (`tcp://host:port` or `unix://path`).
     #[arg(long)]
     pub abci_address: Option<String>,
+    /// The keyring holding the signer key that seals BTTC blocks.
+    #[command(flatten)]
+    pub keyring: crate::keyring::KeyringArgs,
 }
 
 /// Opens the store and the app in `home`.
@@ -72,7 +78,36 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
     let address = args
         .abci_address
         .unwrap_or_else(|| config.abci.listen_address.clone());
-    let app = open_app(home, &config)?;
+    let mut app = open_app(home, &config)?;
+    let engine: Option<Arc<dyn bttc_engine_api::Engine>> = if config.engine.url.is_empty() {
+        tracing::warn!(
+            "no [engine] url in app.toml: this node cannot validate BTTC blocks and will reject \
+             proposals that carry one"
+        );
+        None
+    } else {
+        let path = home.resolve_path(&config.engine.jwt_secret);
+        let secret = bttc_engine_authrpc::JwtSecret::load_or_create(&path)
+            .with_context(|| format!("loading the engine API secret {}", path.display()))?;
+        let client = bttc_engine_authrpc::AuthRpcClient::connect(&config.engine.url, secret)
+            .with_context(|| format!("engine.url {}", config.engine.url))?;
+        Some(Arc::new(client))
+    };
+    if let Some(engine) = &engine {
+        app = app.with_engine(Arc::clone(engine));
+    }
+    let producer_key = match (&engine, config.engine.produce) {
+        (Some(_), true) => Some(
+            crate::keyring::load_signer(
+                home,
+                crate::init::SIGNER_KEY_NAME,
+                &args.keyring.backend(home)?,
+            )
+            .context("loading the signer key that seals BTTC blocks ([engine] produce = true)")?,
+        ),
+        _ => None,
+    };
+    let app = Arc::new(app);
     let (height, hash) = app
         .storage()
         .latest()
@@ -80,7 +115,7 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
         .unwrap_or((0, String::new()));
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
-        let server = Server::bind(&address, app).await.with_context(|| format!("listening on {address}"))?;
+        let server = Server::<DeliveryApp>::bind(&address, Arc::clone(&app)).await.with_context(|| format!("listening on {address}"))?;
         tracing::info!(%address, height, app_hash = %hash, "deliveryd is serving ABCI; start CometBFT with proxy_app = {address}");
         let token = CancellationToken::new();
         let stopper = token.clone();
@@ -89,7 +124,25 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
             tracing::info!("shutting down");
             stopper.cancel();
         });
+        let producer = match (engine, producer_key) {
+            (Some(engine), Some(key)) => {
+                let rpc = config.client.rpc_url.clone();
+                tracing::info!(signer = %key.address(), %rpc, "producing BTTC blocks when scheduled");
+                Some(tokio::spawn(crate::bttc::run_producer(
+                    Arc::clone(&app),
+                    engine,
+                    key,
+                    crate::bttc::submit_via_rpc(rpc.clone()),
+                    crate::bttc::fetch_via_rpc(rpc),
+                    token.clone(),
+                )))
+            }
+            _ => None,
+        };
         server.run(token).await.context("ABCI server")?;
+        if let Some(p) = producer {
+            let _ = p.await;
+        }
         anyhow::Ok(())
     })
 }

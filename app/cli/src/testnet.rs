@@ -43,7 +43,8 @@ pub struct Args {
     /// The chain id.
     #[arg(long, default_value = "deliveryd-testnet")]
     chain_id: String,
-    /// First port: node i uses starting-port + 10*i + {0 p2p, 1 RPC, 2 ABCI, 3 Prometheus}.
+    /// First port: node i uses starting-port + 10*i + {0 p2p, 1 RPC, 2 ABCI, 3 Prometheus,
+    /// 4 BTTC engine API, 5 BTTC Ethereum JSON-RPC}.
     #[arg(long, default_value_t = config::DEFAULT_P2P_PORT)]
     starting_port: u16,
     /// Target block interval (CometBFT's timeout_commit), e.g. 1s or 500ms.
@@ -55,8 +56,36 @@ pub struct Args {
     /// Genesis balance of every validator signer and extra account, in the smallest unit.
     #[arg(long, default_value = init::DEFAULT_AMOUNT)]
     amount: u128,
+    /// A BTTC genesis file (the one `bttc init --genesis` takes). With it, every node gets a
+    /// copy at config/bttc-genesis.json, the app genesis names its genesis block, the
+    /// validators' signers become the BTTC producers, and app.toml points at an engine API on
+    /// port +4 (the node's Ethereum JSON-RPC goes on +5).
+    #[arg(long, value_name = "FILE")]
+    bttc_genesis: Option<PathBuf>,
+    /// The producer schedule's params: `mainnet` (sprint 64, span 100 sprints) or `localnet`
+    /// (sprint 4, span 16 blocks).
+    #[arg(long, value_enum, default_value_t = SpanParams::Mainnet)]
+    span_params: SpanParams,
     #[command(flatten)]
     keyring: KeyringArgs,
+}
+
+/// `--span-params`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanParams {
+    /// Sprint 64 blocks, span 100 sprints.
+    Mainnet,
+    /// Sprint 4 blocks, span 16 blocks (the genesis span 8).
+    Localnet,
+}
+
+impl SpanParams {
+    fn params(self) -> delivery_span::Params {
+        match self {
+            Self::Mainnet => delivery_span::Params::default(),
+            Self::Localnet => delivery_span::Params::localnet(),
+        }
+    }
 }
 
 /// The ports of one node.
@@ -70,6 +99,10 @@ pub struct Ports {
     pub abci: u16,
     /// CometBFT Prometheus metrics (when enabled in config.toml).
     pub prometheus: u16,
+    /// The node's BTTC engine API (`bttc start --authrpc-addr`).
+    pub engine: u16,
+    /// The node's BTTC Ethereum JSON-RPC (`bttc start --http-addr`).
+    pub evm_rpc: u16,
 }
 
 /// Node `index`'s ports from `base`, or an error if they pass 65535.
@@ -94,6 +127,8 @@ pub fn ports(base: u16, index: u16) -> anyhow::Result<Ports> {
         rpc: port(1)?,
         abci: port(2)?,
         prometheus: port(3)?,
+        engine: port(4)?,
+        evm_rpc: port(5)?,
     })
 }
 
@@ -114,6 +149,21 @@ struct NodeReport {
     rpc_url: String,
     abci_address: String,
     ports: Ports,
+    /// With `--bttc-genesis`: how to run this node's engine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bttc: Option<NodeBttc>,
+}
+
+/// A node's BTTC engine in testnet.json: `bttc init --genesis <genesis> --datadir <datadir>`,
+/// then `bttc start --datadir <datadir> --authrpc-addr <engine> --authrpc-jwtsecret
+/// <jwt_secret> --http-addr <evm_rpc> --relay-url <rpc_url>`.
+#[derive(Debug, Serialize)]
+struct NodeBttc {
+    genesis: PathBuf,
+    datadir: PathBuf,
+    jwt_secret: PathBuf,
+    engine_addr: String,
+    evm_rpc_addr: String,
 }
 
 /// One extra account in testnet.json.
@@ -234,7 +284,28 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         .map(|p| (p.signer.address(), args.amount))
         .collect();
     balances.extend(accounts.iter().map(|a| (a.address, args.amount)));
-    let app_state = delivery_app::genesis::default_app_state(&balances);
+    let mut app_state = delivery_app::genesis::default_app_state(&balances);
+    let bttc_genesis = match &args.bttc_genesis {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading --bttc-genesis {}", path.display()))?;
+            let head = crate::bttc::genesis_block_of(path, &root.join(".bttc-genesis-check"))?;
+            let producers: Vec<(u64, Address, u64)> = plans
+                .iter()
+                .zip(1u64..)
+                .map(|(p, id)| (id, p.signer.address(), config::GENESIS_POWER))
+                .collect();
+            let (span, bttc) =
+                crate::bttc::genesis_sections(&head, &producers, &args.span_params.params())?;
+            let object = app_state
+                .as_object_mut()
+                .context("the default app state is not an object")?;
+            object.insert("span".into(), span);
+            object.insert("bttc".into(), bttc);
+            Some(text)
+        }
+    };
     let validators: Vec<GenesisValidator> = plans
         .iter()
         .map(|p| GenesisValidator {
@@ -261,7 +332,10 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         comet.addr_book_strict = false;
         comet.allow_duplicate_ip = true;
         comet.prometheus_listen_addr = format!("127.0.0.1:{}", plan.ports.prometheus);
-        let app = AppConfig::new(&args.chain_id, plan.ports.abci, plan.ports.rpc, kind);
+        let mut app = AppConfig::new(&args.chain_id, plan.ports.abci, plan.ports.rpc, kind);
+        if bttc_genesis.is_some() {
+            app.engine.url = format!("http://127.0.0.1:{}", plan.ports.engine);
+        }
         let files = NodeFiles {
             comet: &comet,
             app: &app,
@@ -271,6 +345,23 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         };
         init::write_node_files(&plan.home, &files, Overwrite::Refuse)?;
         Keyring::open(&plan.home, backend.clone()).add(SIGNER_KEY_NAME, &plan.signer)?;
+        let bttc = match &bttc_genesis {
+            None => None,
+            Some(text) => {
+                let genesis = plan.home.config_dir().join("bttc-genesis.json");
+                home::write_file(&genesis, text.as_bytes(), 0o644, Overwrite::Refuse)?;
+                let jwt_secret = plan.home.resolve_path(&app.engine.jwt_secret);
+                bttc_engine_authrpc::JwtSecret::load_or_create(&jwt_secret)
+                    .with_context(|| format!("creating {}", jwt_secret.display()))?;
+                Some(NodeBttc {
+                    genesis,
+                    datadir: plan.home.root().join("bttc"),
+                    jwt_secret,
+                    engine_addr: format!("127.0.0.1:{}", plan.ports.engine),
+                    evm_rpc_addr: format!("127.0.0.1:{}", plan.ports.evm_rpc),
+                })
+            }
+        };
         nodes.push(NodeReport {
             name: plan.name.clone(),
             home: plan.home.root().to_path_buf(),
@@ -285,6 +376,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
             rpc_url: app.client.rpc_url.clone(),
             abci_address: app.abci.listen_address.clone(),
             ports: plan.ports,
+            bttc,
         });
     }
 
@@ -347,7 +439,9 @@ mod tests {
                 p2p: 26656,
                 rpc: 26657,
                 abci: 26658,
-                prometheus: 26659
+                prometheus: 26659,
+                engine: 26660,
+                evm_rpc: 26661,
             }
         );
         assert_eq!(ports(26656, 3).unwrap().p2p, 26686);
