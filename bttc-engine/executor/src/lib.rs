@@ -15,11 +15,11 @@ pub mod system;
 pub mod tx;
 
 pub use block::{execute_block, BlockInput, ExecError, ExecutedBlock, Mode, SystemCallOutcome};
+pub use call::{AccountOverride, CallError, CallOutcome, CallRequest, StateOverrides};
 pub use engine::{EngineOpenError, InProcessEngine};
 pub use pool::{BestTxs, InsertOutcome, PoolConfig, PoolContent, TxPool};
-pub use receipts::{LogLocation, StoredReceipts, SystemEntry};
-pub use call::{AccountOverride, CallError, CallOutcome, CallRequest, StateOverrides};
 pub use query::{
     BlockSelector, BlockView, HeadListener, LogFilter, LogView, NewHead, QueryError, ReceiptView,
     StoredTx, TxLocation, TxLookup,
 };
+pub use receipts::{LogLocation, StoredReceipts, SystemEntry};
