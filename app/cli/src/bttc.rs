@@ -153,20 +153,21 @@ pub fn catch_up(
     Ok(replayed)
 }
 
-/// The producer loop (see the module docs). Runs until `stop`.
+/// The follower and producer loop (see the module docs). After every new Delivery height:
+/// bring the engine up to Delivery's BTTC head if it is behind (a wiped or restarted engine),
+/// then, with a `key`, seal and broadcast the next BTTC block when that signer is eligible.
+/// Runs until `stop`.
 pub async fn run_producer(
     app: Arc<DeliveryApp>,
     engine: Arc<dyn Engine>,
-    key: SecretKey,
+    key: Option<SecretKey>,
     submit: Submit,
     fetch: FetchBlockTxs,
     stop: CancellationToken,
 ) {
-    let signer: Address = key.address();
-    let key = Arc::new(key);
+    let key = key.map(Arc::new);
     let mut last_height = None;
     let mut submitted = None;
-    let mut needs_catch_up = true;
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
@@ -177,11 +178,10 @@ pub async fn run_producer(
             continue;
         }
         last_height = height;
-        if needs_catch_up {
+        {
             let (app, engine, fetch) = (Arc::clone(&app), Arc::clone(&engine), Arc::clone(&fetch));
-            match tokio::task::spawn_blocking(move || catch_up(&app, engine.as_ref(), &fetch)).await
-            {
-                Ok(Ok(_)) => needs_catch_up = false,
+            match tokio::task::spawn_blocking(move || catch_up(&app, engine.as_ref(), &fetch)).await {
+                Ok(Ok(_)) => {}
                 Ok(Err(e)) => {
                     tracing::warn!("engine catch-up failed (retrying next block): {e:#}");
                     continue;
@@ -192,6 +192,8 @@ pub async fn run_producer(
                 }
             }
         }
+        let Some(key) = &key else { continue };
+        let signer: Address = key.address();
         let duty = {
             let app = Arc::clone(&app);
             match tokio::task::spawn_blocking(move || app.producer_duty(&signer)).await {
@@ -212,19 +214,14 @@ pub async fn run_producer(
             continue; // already in the mempool, waiting for a proposer
         }
         let built = {
-            let (engine, key, duty) = (Arc::clone(&engine), Arc::clone(&key), duty.clone());
+            let (engine, key, duty) = (Arc::clone(&engine), Arc::clone(key), duty.clone());
             tokio::task::spawn_blocking(move || build_payload_tx(engine.as_ref(), &key, &duty))
                 .await
         };
         let tx = match built {
             Ok(Ok(tx)) => tx,
             Ok(Err(e)) => {
-                tracing::warn!(
-                    bttc_block = duty.number,
-                    "cannot build: {e}; catching the engine up"
-                );
-                needs_catch_up = true;
-                last_height = None;
+                tracing::warn!(bttc_block = duty.number, "cannot build: {e}");
                 continue;
             }
             Err(e) => {
@@ -242,11 +239,7 @@ pub async fn run_producer(
                 submitted = Some(id);
             }
             Ok((code, log)) => {
-                tracing::warn!(
-                    bttc_block = duty.number,
-                    code,
-                    "the mempool refused our payload: {log}"
-                )
+                tracing::warn!(bttc_block = duty.number, code, "the mempool refused our payload: {log}")
             }
             Err(e) => tracing::warn!(bttc_block = duty.number, "broadcast failed: {e:#}"),
         }

@@ -143,7 +143,7 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
         let producer = tokio::spawn(bttc::run_producer(
             Arc::clone(&app),
             dyn_engine,
-            signer,
+            Some(signer),
             bttc::submit_via_rpc(rpc.clone()),
             bttc::fetch_via_rpc(rpc.clone()),
             producer_token.clone(),

@@ -124,20 +124,23 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
             tracing::info!("shutting down");
             stopper.cancel();
         });
-        let producer = match (engine, producer_key) {
-            (Some(engine), Some(key)) => {
+        let producer = match engine {
+            Some(engine) => {
                 let rpc = config.client.rpc_url.clone();
-                tracing::info!(signer = %key.address(), %rpc, "producing BTTC blocks when scheduled");
+                match &producer_key {
+                    Some(key) => tracing::info!(signer = %key.address(), %rpc, "following the engine; producing BTTC blocks when scheduled"),
+                    None => tracing::info!(%rpc, "following the engine; not producing ([engine] produce = false)"),
+                }
                 Some(tokio::spawn(crate::bttc::run_producer(
                     Arc::clone(&app),
                     engine,
-                    key,
+                    producer_key,
                     crate::bttc::submit_via_rpc(rpc.clone()),
                     crate::bttc::fetch_via_rpc(rpc),
                     token.clone(),
                 )))
             }
-            _ => None,
+            None => None,
         };
         server.run(token).await.context("ABCI server")?;
         if let Some(p) = producer {

@@ -66,6 +66,10 @@ pub struct Args {
     /// (sprint 4, span 16 blocks).
     #[arg(long, value_enum, default_value_t = SpanParams::Mainnet)]
     span_params: SpanParams,
+    /// Producers drawn per span (overrides the params' producer count; validators beyond it
+    /// are standbys).
+    #[arg(long)]
+    producers: Option<u32>,
     #[command(flatten)]
     keyring: KeyringArgs,
 }
@@ -296,8 +300,14 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
                 .zip(1u64..)
                 .map(|(p, id)| (id, p.signer.address(), config::GENESIS_POWER))
                 .collect();
-            let (span, bttc) =
-                crate::bttc::genesis_sections(&head, &producers, &args.span_params.params())?;
+            let mut params = args.span_params.params();
+            if let Some(n) = args.producers {
+                params.producer_count = n;
+            }
+            params
+                .validate()
+                .map_err(|e| anyhow::anyhow!("span params: {e}"))?;
+            let (span, bttc) = crate::bttc::genesis_sections(&head, &producers, &params)?;
             let object = app_state
                 .as_object_mut()
                 .context("the default app state is not an object")?;

@@ -1,0 +1,339 @@
+//! A four-validator BTTC network for end-to-end tests: `deliveryd testnet --bttc-genesis`, then
+//! per node `bttc init` + `bttc start` (engine API with JWT, Ethereum RPC) and `deliveryd start`,
+//! all driven by the conductor, whose RPC stands in for every node's CometBFT RPC.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    dead_code,
+    missing_docs
+)]
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use alloy_consensus::{SignableTransaction as _, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718 as _;
+use alloy_primitives::{Address, TxKind, U256};
+use alloy_signer::SignerSync as _;
+use alloy_signer_local::PrivateKeySigner;
+use delivery_conductor::{Conductor, ConductorConfig, ConductorHandle, Genesis, ValidatorNode};
+use delivery_tests::{bttc_bin, cli, cli_json, free_base_port, real_cometbft, NodeProcess, Proc};
+use serde_json::{json, Value};
+
+pub const EVM_CHAIN_ID: u64 = 1337;
+
+pub struct BttcNet {
+    pub dir: tempfile::TempDir,
+    pub nodes: Vec<Value>,
+    pub homes: Vec<PathBuf>,
+    pub evm_urls: Vec<String>,
+    pub conductor_url: String,
+    pub conductor: ConductorHandle,
+    pub engines: Vec<Option<Proc>>,
+    pub apps: Vec<Option<NodeProcess>>,
+    pub user: PrivateKeySigner,
+    bttc: PathBuf,
+}
+
+pub fn quantity(v: &Value) -> u64 {
+    u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+/// A JSON-RPC call; `None` when the endpoint does not answer or answers with an error.
+/// (Blocking: called from the multi-thread test runtime through `block_in_place`.)
+pub fn try_eth(url: &str, method: &str, params: Value) -> Option<Value> {
+    tokio::task::block_in_place(|| {
+        let body: Value = reqwest::blocking::Client::new()
+            .post(url)
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .ok()?
+            .json()
+            .ok()?;
+        body.get("result").cloned()
+    })
+}
+
+pub fn eth(url: &str, method: &str, params: Value) -> Value {
+    try_eth(url, method, params).unwrap_or_else(|| panic!("{url} {method}: no result"))
+}
+
+fn set_rpc_url(app_toml: &std::path::Path, url: &str) {
+    let text = std::fs::read_to_string(app_toml).unwrap();
+    let patched: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("rpc_url = ") {
+                format!("rpc_url = \"{url}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(app_toml, patched.join("\n") + "\n").unwrap();
+}
+
+impl BttcNet {
+    /// Starts the network: 4 validators, localnet span params (sprint 4, span 16, timeout 3,
+    /// 4 misses), `producers` per span, Delivery blocks every `block_ms`.
+    pub async fn start(producers: u32, block_ms: u64) -> Self {
+        if real_cometbft().is_some() {
+            eprintln!(
+                "NOTE: a cometbft binary is available, but this test runs the four validators on \
+                 the conductor (its RPC serves all four nodes)"
+            );
+        } else {
+            eprintln!(
+                "NOTE: no cometbft binary: running the 4 validators under the in-repo conductor"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let user =
+            PrivateKeySigner::from_bytes(&alloy_primitives::B256::repeat_byte(0x77)).unwrap();
+        let genesis = bttc_engine_contracts::dev_genesis_json(
+            EVM_CHAIN_ID,
+            &[(user.address(), U256::from(10u128.pow(24)))],
+        )
+        .unwrap();
+        let bttc_genesis = dir.path().join("bttc-genesis.json");
+        std::fs::write(&bttc_genesis, genesis.to_string()).unwrap();
+        let net = dir.path().join("net");
+        let base = free_base_port(5).unwrap();
+        cli(&[
+            "testnet",
+            "--validators",
+            "4",
+            "--output-dir",
+            &net.display().to_string(),
+            "--starting-port",
+            &base.to_string(),
+            "--block-time",
+            &format!("{block_ms}ms"),
+            "--chain-id",
+            "bttc-e2e-1",
+            "--bttc-genesis",
+            &bttc_genesis.display().to_string(),
+            "--span-params",
+            "localnet",
+            "--producers",
+            &producers.to_string(),
+        ])
+        .unwrap();
+        let report: Value =
+            serde_json::from_slice(&std::fs::read(net.join("testnet.json")).unwrap()).unwrap();
+        let nodes = report["nodes"].as_array().unwrap().clone();
+        // Port slot 4 (a fifth node's range) is free: the conductor's RPC.
+        let conductor_rpc_port = base + 40 + 1;
+        let conductor_url = format!("http://127.0.0.1:{conductor_rpc_port}");
+        let homes: Vec<PathBuf> = nodes
+            .iter()
+            .map(|n| PathBuf::from(n["home"].as_str().unwrap()))
+            .collect();
+        let evm_urls = nodes
+            .iter()
+            .map(|n| format!("http://{}", n["bttc"]["evm_rpc_addr"].as_str().unwrap()))
+            .collect();
+        for home in &homes {
+            set_rpc_url(&home.join("config/app.toml"), &conductor_url);
+        }
+        let genesis = Genesis::load(&homes[0].join("config/genesis.json")).unwrap();
+        let validators = nodes
+            .iter()
+            .zip(&homes)
+            .map(|(n, h)| ValidatorNode {
+                name: n["name"].as_str().unwrap().to_string(),
+                abci_addr: n["abci_address"].as_str().unwrap().to_string(),
+                key: delivery_conductor::load_priv_validator_key(
+                    &h.join("config/priv_validator_key.json"),
+                )
+                .unwrap(),
+            })
+            .collect();
+        // Engines and apps first, so the conductor finds them.
+        let bttc = bttc_bin().unwrap();
+        let mut engines = Vec::new();
+        let mut apps = Vec::new();
+        for (n, home) in nodes.iter().zip(&homes) {
+            init_engine(&bttc, n);
+            engines.push(Some(start_engine(&bttc, n, home, &conductor_url)));
+            apps.push(Some(NodeProcess::start(home).unwrap()));
+        }
+        let mut config = ConductorConfig::new(genesis, validators);
+        config.block_interval = Duration::from_millis(block_ms);
+        config.rpc_listen = Some(format!("127.0.0.1:{conductor_rpc_port}").parse().unwrap());
+        config.connect_timeout = Duration::from_secs(30);
+        let conductor = Conductor::start(config).await.unwrap();
+        Self {
+            dir,
+            nodes,
+            homes,
+            evm_urls,
+            conductor_url,
+            conductor,
+            engines,
+            apps,
+            user,
+            bttc,
+        }
+    }
+
+    /// The Delivery query `args` (after `query`), as JSON, through the conductor's RPC.
+    pub fn query(&self, args: &[&str]) -> Value {
+        let home = self.homes[0].display().to_string();
+        let mut all = vec!["--home", &home, "query", "--node", &self.conductor_url];
+        all.extend_from_slice(args);
+        tokio::task::block_in_place(|| cli_json(&all)).unwrap()
+    }
+
+    /// Index of the node whose signer is `signer`.
+    pub fn node_of(&self, signer: &str) -> usize {
+        self.nodes
+            .iter()
+            .position(|n| {
+                n["signer_address"]
+                    .as_str()
+                    .unwrap()
+                    .eq_ignore_ascii_case(signer)
+            })
+            .unwrap()
+    }
+
+    /// The scheduled producer (signer, lowercase) of BTTC height `h`.
+    pub fn scheduled(&self, h: u64) -> String {
+        self.query(&["span", "producer-at", &h.to_string()])["producer"]["signer"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+    }
+
+    pub fn bttc_height(&self, i: usize) -> Option<u64> {
+        try_eth(&self.evm_urls[i], "eth_blockNumber", json!([])).map(|v| quantity(&v))
+    }
+
+    /// Waits until every node in `which` reports BTTC height ≥ `h`.
+    pub async fn wait_bttc(&self, which: &[usize], h: u64, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let heights: Vec<Option<u64>> = which.iter().map(|i| self.bttc_height(*i)).collect();
+            if heights.iter().all(|x| x.is_some_and(|x| x >= h)) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "BTTC heights {heights:?} (want {h}) after {} Delivery blocks",
+                self.conductor.height()
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    pub fn block(&self, i: usize, n: u64) -> Value {
+        eth(
+            &self.evm_urls[i],
+            "eth_getBlockByNumber",
+            json!([format!("0x{n:x}"), false]),
+        )
+    }
+
+    pub fn stop_node(&mut self, i: usize) {
+        if let Some(mut a) = self.apps[i].take() {
+            a.kill_hard().unwrap();
+        }
+        if let Some(mut e) = self.engines[i].take() {
+            e.kill_hard().unwrap();
+        }
+    }
+
+    pub fn start_node(&mut self, i: usize) {
+        self.restart_engine(i);
+        self.apps[i] = Some(NodeProcess::start(&self.homes[i]).unwrap());
+    }
+
+    pub fn stop_engine(&mut self, i: usize) {
+        if let Some(mut e) = self.engines[i].take() {
+            e.kill_hard().unwrap();
+        }
+    }
+
+    /// Deletes node `i`'s engine data and initialises it again (genesis only).
+    pub fn wipe_engine(&mut self, i: usize) {
+        self.stop_engine(i);
+        let datadir = self.nodes[i]["bttc"]["datadir"].as_str().unwrap();
+        std::fs::remove_dir_all(datadir).unwrap();
+        init_engine(&self.bttc, &self.nodes[i]);
+    }
+
+    pub fn restart_engine(&mut self, i: usize) {
+        self.stop_engine(i);
+        self.engines[i] = Some(start_engine(
+            &self.bttc,
+            &self.nodes[i],
+            &self.homes[i],
+            &self.conductor_url,
+        ));
+    }
+
+    pub fn transfer(&self, nonce: u64, to: Address) -> String {
+        let tx = TxEip1559 {
+            chain_id: EVM_CHAIN_ID,
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: 100_000_000_000,
+            max_priority_fee_per_gas: 1_000_000_000,
+            to: TxKind::Call(to),
+            value: U256::from(1_000 + nonce),
+            ..Default::default()
+        };
+        let sig = self.user.sign_hash_sync(&tx.signature_hash()).unwrap();
+        format!(
+            "0x{}",
+            alloy_primitives::hex::encode(TxEnvelope::from(tx.into_signed(sig)).encoded_2718())
+        )
+    }
+}
+
+fn init_engine(bttc: &std::path::Path, node: &Value) {
+    let b = &node["bttc"];
+    let out = std::process::Command::new(bttc)
+        .args([
+            "init",
+            "--genesis",
+            b["genesis"].as_str().unwrap(),
+            "--datadir",
+            b["datadir"].as_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn start_engine(bttc: &std::path::Path, node: &Value, home: &std::path::Path, relay: &str) -> Proc {
+    let b = &node["bttc"];
+    Proc::spawn(
+        bttc,
+        &[
+            "start",
+            "--datadir",
+            b["datadir"].as_str().unwrap(),
+            "--authrpc-addr",
+            b["engine_addr"].as_str().unwrap(),
+            "--authrpc-jwtsecret",
+            b["jwt_secret"].as_str().unwrap(),
+            "--http-addr",
+            b["evm_rpc_addr"].as_str().unwrap(),
+            "--relay-url",
+            relay,
+        ],
+        &home.join("bttc.log"),
+    )
+    .unwrap()
+}
