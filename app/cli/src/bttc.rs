@@ -180,7 +180,8 @@ pub async fn run_producer(
         last_height = height;
         {
             let (app, engine, fetch) = (Arc::clone(&app), Arc::clone(&engine), Arc::clone(&fetch));
-            match tokio::task::spawn_blocking(move || catch_up(&app, engine.as_ref(), &fetch)).await {
+            match tokio::task::spawn_blocking(move || catch_up(&app, engine.as_ref(), &fetch)).await
+            {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => {
                     tracing::warn!("engine catch-up failed (retrying next block): {e:#}");
@@ -239,7 +240,11 @@ pub async fn run_producer(
                 submitted = Some(id);
             }
             Ok((code, log)) => {
-                tracing::warn!(bttc_block = duty.number, code, "the mempool refused our payload: {log}")
+                tracing::warn!(
+                    bttc_block = duty.number,
+                    code,
+                    "the mempool refused our payload: {log}"
+                )
             }
             Err(e) => tracing::warn!(bttc_block = duty.number, "broadcast failed: {e:#}"),
         }
