@@ -13,6 +13,7 @@
 
 mod amount;
 mod bttc;
+mod conduct;
 mod config;
 mod dev;
 mod home;
@@ -95,6 +96,9 @@ enum Command {
     /// A one-command single-validator chain: the app plus the in-repo conductor standing in for
     /// CometBFT (a development tool, not a consensus engine).
     Dev(dev::Args),
+    /// Drive the nodes of a `testnet` directory with the in-repo conductor (no cometbft binary
+    /// needed; a development and test tool, not a consensus engine).
+    Conduct(conduct::Args),
     /// Print the version and the git commit it was built from.
     Version,
 }
@@ -108,6 +112,7 @@ fn dispatch(command: Command, globals: &Globals) -> anyhow::Result<()> {
         Command::Tx(args) => tx::run(args, globals),
         Command::Query(args) => query::run(args, globals),
         Command::Dev(args) => dev::run(args, globals),
+        Command::Conduct(args) => conduct::run(args, globals),
         Command::Version => version(globals),
     }
 }

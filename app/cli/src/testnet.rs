@@ -60,8 +60,12 @@ pub struct Args {
     /// copy at config/bttc-genesis.json, the app genesis names its genesis block, the
     /// validators' signers become the BTTC producers, and app.toml points at an engine API on
     /// port +4 (the node's Ethereum JSON-RPC goes on +5).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "bttc_dev_genesis")]
     bttc_genesis: Option<PathBuf>,
+    /// Like --bttc-genesis with a generated dev genesis (DIR/bttc-genesis.json: chain id 1337,
+    /// the system contracts, every signer and extra account funded with --amount wei).
+    #[arg(long)]
+    bttc_dev_genesis: bool,
     /// The producer schedule's params: `mainnet` (sprint 64, span 100 sprints) or `localnet`
     /// (sprint 4, span 16 blocks).
     #[arg(long, value_enum, default_value_t = SpanParams::Mainnet)]
@@ -289,7 +293,33 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         .collect();
     balances.extend(accounts.iter().map(|a| (a.address, args.amount)));
     let mut app_state = delivery_app::genesis::default_app_state(&balances);
-    let bttc_genesis = match &args.bttc_genesis {
+    let dev_genesis_path = root.join("bttc-genesis.json");
+    if args.bttc_dev_genesis {
+        let funded: Vec<_> = balances
+            .iter()
+            .map(|(a, v)| {
+                (
+                    alloy_primitives::Address::from(a.0),
+                    alloy_primitives::U256::from(*v),
+                )
+            })
+            .collect();
+        let genesis =
+            bttc_engine_contracts::dev_genesis_json(crate::bttc::DEV_EVM_CHAIN_ID, &funded)
+                .context("building the BTTC dev genesis")?;
+        home::write_file(
+            &dev_genesis_path,
+            serde_json::to_string_pretty(&genesis)?.as_bytes(),
+            0o644,
+            Overwrite::Refuse,
+        )?;
+    }
+    let bttc_genesis_path = if args.bttc_dev_genesis {
+        Some(dev_genesis_path)
+    } else {
+        args.bttc_genesis.clone()
+    };
+    let bttc_genesis = match &bttc_genesis_path {
         None => None,
         Some(path) => {
             let text = std::fs::read_to_string(path)
