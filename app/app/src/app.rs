@@ -839,6 +839,24 @@ fn bttc_failure(code: u32, log: String) -> pb::ExecTxResult {
 
 /// Payload and EVM handling: what the ABCI methods above call for those tx kinds.
 impl DeliveryApp {
+    /// Decodes a payload tx and runs Delivery's checks on it (no engine involved).
+    fn decode_and_check<S: StateRead>(
+        state: &S,
+        tx: &[u8],
+        delivery_height: u64,
+        delivery_time: u64,
+    ) -> AppResult<Result<(bttc_engine_api::ExecutablePayload, CheckedPayload), PayloadError>> {
+        let payload = match chain::decode_payload_tx(tx) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        match chain::check_payload(state, &payload, delivery_height, delivery_time) {
+            Ok(checked) => Ok(Ok((payload, checked))),
+            Err(CheckError::Rejected(e)) => Ok(Err(e)),
+            Err(CheckError::Store(e)) => Err(fatal("checking a payload", e)),
+        }
+    }
+
     /// Delivery's checks of a payload tx plus, with an engine, its execution. `Ok(Err(_))` is a
     /// verdict; `Err(_)` a storage or engine failure.
     fn validate_payload<S: StateRead>(
@@ -848,15 +866,11 @@ impl DeliveryApp {
         delivery_height: u64,
         delivery_time: u64,
     ) -> AppResult<Result<CheckedPayload, PayloadError>> {
-        let payload = match chain::decode_payload_tx(tx) {
-            Ok(p) => p,
-            Err(e) => return Ok(Err(e)),
-        };
-        let checked = match chain::check_payload(state, &payload, delivery_height, delivery_time) {
-            Ok(c) => c,
-            Err(CheckError::Rejected(e)) => return Ok(Err(e)),
-            Err(CheckError::Store(e)) => return Err(fatal("checking a payload", e)),
-        };
+        let (payload, checked) =
+            match Self::decode_and_check(state, tx, delivery_height, delivery_time)? {
+                Ok(v) => v,
+                Err(e) => return Ok(Err(e)),
+            };
         let Some(engine) = &self.engine else {
             return Ok(Err(PayloadError::Engine(
                 "this node has no engine to execute BTTC blocks".into(),
@@ -885,15 +899,11 @@ impl DeliveryApp {
         delivery_height: u64,
         delivery_time: u64,
     ) -> AppResult<Result<CheckedPayload, PayloadError>> {
-        let payload = match chain::decode_payload_tx(tx) {
-            Ok(p) => p,
-            Err(e) => return Ok(Err(e)),
-        };
-        let checked = match chain::check_payload(state, &payload, delivery_height, delivery_time) {
-            Ok(c) => c,
-            Err(CheckError::Rejected(e)) => return Ok(Err(e)),
-            Err(CheckError::Store(e)) => return Err(fatal("checking a payload", e)),
-        };
+        let (payload, checked) =
+            match Self::decode_and_check(state, tx, delivery_height, delivery_time)? {
+                Ok(v) => v,
+                Err(e) => return Ok(Err(e)),
+            };
         if let Some(engine) = &self.engine {
             let number = payload.block_number;
             match engine.new_payload(payload) {
@@ -967,19 +977,16 @@ impl DeliveryApp {
             log: e.to_string(),
             ..Default::default()
         };
-        let payload = match chain::decode_payload_tx(tx) {
-            Ok(p) => p,
-            Err(e) => return Ok(refuse(e)),
-        };
         // The Delivery time of the block it will land in is unknown here: no upper bound.
-        match chain::check_payload(&mempool.state, &payload, mempool.block.height, u64::MAX) {
-            Ok(_) => Ok(pb::ResponseCheckTx {
-                code: 0,
-                ..Default::default()
-            }),
-            Err(CheckError::Rejected(e)) => Ok(refuse(e)),
-            Err(CheckError::Store(e)) => Err(fatal("checking a payload", e)),
-        }
+        Ok(
+            match Self::decode_and_check(&mempool.state, tx, mempool.block.height, u64::MAX)? {
+                Ok(_) => pb::ResponseCheckTx {
+                    code: 0,
+                    ..Default::default()
+                },
+                Err(e) => refuse(e),
+            },
+        )
     }
 
     fn check_evm_tx(&self, tx: &[u8]) -> AppResult<pb::ResponseCheckTx> {
