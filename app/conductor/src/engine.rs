@@ -907,30 +907,35 @@ impl Driver {
         };
         let txs_b: Vec<prost::bytes::Bytes> = txs.iter().map(|t| t.clone().into()).collect();
 
-        // ProcessProposal on every live node, the proposer included.
+        // ProcessProposal on every live node, the proposer included; the nodes evaluate it
+        // concurrently, as separate CometBFT nodes do.
         let mut accept_power: i64 = 0;
-        for idx in 0..nodes {
-            if !self.is_live(idx) {
-                continue;
+        let req = RequestProcessProposal {
+            txs: txs_b.clone(),
+            proposed_last_commit: Some(decided_last_commit.clone()),
+            misbehavior: Vec::new(),
+            hash: hash.clone().into(),
+            height,
+            time: Some(time),
+            next_validators_hash: nvh.clone().into(),
+            proposer_address: proposer.address.clone().into(),
+        };
+        let this = &*self;
+        let calls = (0..nodes).filter(|idx| this.is_live(*idx)).map(|idx| {
+            let req = req.clone();
+            async move {
+                let r = this
+                    .call(
+                        idx,
+                        ConnKind::Consensus,
+                        request::Value::ProcessProposal(req),
+                    )
+                    .await;
+                (idx, r)
             }
-            let req = RequestProcessProposal {
-                txs: txs_b.clone(),
-                proposed_last_commit: Some(decided_last_commit.clone()),
-                misbehavior: Vec::new(),
-                hash: hash.clone().into(),
-                height,
-                time: Some(time),
-                next_validators_hash: nvh.clone().into(),
-                proposer_address: proposer.address.clone().into(),
-            };
-            if let Ok(response::Value::ProcessProposal(r)) = self
-                .call(
-                    idx,
-                    ConnKind::Consensus,
-                    request::Value::ProcessProposal(req),
-                )
-                .await
-            {
+        });
+        for (idx, r) in futures::future::join_all(calls).await {
+            if let Ok(response::Value::ProcessProposal(r)) = r {
                 let accepted = r.status == ProposalStatus::Accept as i32;
                 let power = self.power_of(&state.validators, idx);
                 if accepted {
@@ -1070,18 +1075,18 @@ impl Driver {
             proposer_address: proposer.address.clone().into(),
         };
         let mut results: Vec<(usize, ResponseFinalizeBlock)> = Vec::new();
-        for idx in 0..nodes {
-            if !self.is_live(idx) {
-                continue;
+        let this = &*self;
+        let calls = (0..nodes).filter(|idx| this.is_live(*idx)).map(|idx| {
+            let req = fin_req.clone();
+            async move {
+                let r = this
+                    .call(idx, ConnKind::Consensus, request::Value::FinalizeBlock(req))
+                    .await;
+                (idx, r)
             }
-            if let Ok(response::Value::FinalizeBlock(r)) = self
-                .call(
-                    idx,
-                    ConnKind::Consensus,
-                    request::Value::FinalizeBlock(fin_req.clone()),
-                )
-                .await
-            {
+        });
+        for (idx, r) in futures::future::join_all(calls).await {
+            if let Ok(response::Value::FinalizeBlock(r)) = r {
                 self.shared
                     .record_app_hash(height, idx, r.app_hash.to_vec());
                 if r.tx_results.len() != txs.len() {
@@ -1140,15 +1145,14 @@ impl Driver {
             return Ok(None);
         };
         let mempool_gate = self.shared.mempool_gate.lock().await;
-        for idx in &agreeing {
-            let _ = self
-                .call(
-                    *idx,
-                    ConnKind::Consensus,
-                    request::Value::Commit(RequestCommit {}),
-                )
-                .await;
-        }
+        let commits = agreeing.iter().map(|idx| {
+            self.call(
+                *idx,
+                ConnKind::Consensus,
+                request::Value::Commit(RequestCommit {}),
+            )
+        });
+        let _ = futures::future::join_all(commits).await;
 
         // Next state (CometBFT's updateState).
         let mut next_vals = state.next_validators.clone();
@@ -1226,44 +1230,51 @@ impl Driver {
             .unwrap_or(0)
     }
 
-    /// After Commit: drop the committed txs from every mempool and recheck the rest.
+    /// After Commit: drop the committed txs from every mempool and recheck the rest, each node
+    /// on its own (concurrently, as separate CometBFT nodes would), its txs in order.
     async fn update_mempools(&self, committed: &[Vec<u8>]) {
         let hashes: Vec<Vec<u8>> = committed.iter().map(|t| hashing::tx_hash(t)).collect();
-        for idx in 0..self.shared.nodes.len() {
-            let Some(node) = self.node(idx).cloned() else {
-                continue;
-            };
-            let remaining: Vec<Vec<u8>> = {
-                let mut m = node.mempool();
-                m.txs.retain(|t| !hashes.contains(&t.hash));
-                for h in &hashes {
-                    m.remember(h.clone());
-                }
-                m.txs.iter().map(|t| t.tx.clone()).collect()
-            };
-            if remaining.is_empty() || !node.status().is_live() {
-                continue;
-            }
-            let mut invalid = Vec::new();
-            for tx in remaining {
-                let req = RequestCheckTx {
-                    tx: tx.clone().into(),
-                    r#type: CheckTxType::Recheck as i32,
-                };
-                match self
-                    .call(idx, ConnKind::Mempool, request::Value::CheckTx(req))
-                    .await
-                {
-                    Ok(response::Value::CheckTx(r)) if r.code == 0 => {}
-                    Ok(_) => invalid.push(hashing::tx_hash(&tx)),
-                    Err(_) => break,
-                }
-            }
+        let rechecks = (0..self.shared.nodes.len()).map(|idx| {
+            let hashes = &hashes;
+            async move { self.recheck_node(idx, hashes).await }
+        });
+        futures::future::join_all(rechecks).await;
+    }
+
+    async fn recheck_node(&self, idx: usize, committed: &[Vec<u8>]) {
+        let Some(node) = self.node(idx).cloned() else {
+            return;
+        };
+        let remaining: Vec<Vec<u8>> = {
             let mut m = node.mempool();
-            m.txs.retain(|t| !invalid.contains(&t.hash));
-            for h in &invalid {
-                m.forget(h);
+            m.txs.retain(|t| !committed.contains(&t.hash));
+            for h in committed {
+                m.remember(h.clone());
             }
+            m.txs.iter().map(|t| t.tx.clone()).collect()
+        };
+        if remaining.is_empty() || !node.status().is_live() {
+            return;
+        }
+        let mut invalid = Vec::new();
+        for tx in remaining {
+            let req = RequestCheckTx {
+                tx: tx.clone().into(),
+                r#type: CheckTxType::Recheck as i32,
+            };
+            match self
+                .call(idx, ConnKind::Mempool, request::Value::CheckTx(req))
+                .await
+            {
+                Ok(response::Value::CheckTx(r)) if r.code == 0 => {}
+                Ok(_) => invalid.push(hashing::tx_hash(&tx)),
+                Err(_) => break,
+            }
+        }
+        let mut m = node.mempool();
+        m.txs.retain(|t| !invalid.contains(&t.hash));
+        for h in &invalid {
+            m.forget(h);
         }
     }
 }
@@ -1356,17 +1367,20 @@ pub(crate) async fn broadcast_tx(
     let res = check_tx_new(shared, idx, &tx).await?;
     if res.code == 0 {
         node.mempool().add(tx.clone(), res.gas_wanted);
-        for other_idx in 0..shared.nodes.len() {
-            if other_idx == idx {
-                continue;
-            }
-            let Some(other) = shared.nodes.get(other_idx) else {
-                continue;
-            };
-            if !other.status().is_live() || other.mempool().seen(&hash) {
-                continue;
-            }
-            if let Ok(r) = check_tx_new(shared, other_idx, &tx).await {
+        // Gossip: every other live node checks it, concurrently (as separate CometBFT nodes
+        // would, each on its own mempool connection).
+        let others = (0..shared.nodes.len())
+            .filter(|other_idx| *other_idx != idx)
+            .filter_map(|other_idx| {
+                let other = shared.nodes.get(other_idx)?;
+                (other.status().is_live() && !other.mempool().seen(&hash)).then_some(other_idx)
+            });
+        let checks = others.map(|other_idx| {
+            let tx = &tx;
+            async move { (other_idx, check_tx_new(shared, other_idx, tx).await) }
+        });
+        for (other_idx, r) in futures::future::join_all(checks).await {
+            if let (Some(other), Ok(r)) = (shared.nodes.get(other_idx), r) {
                 if r.code == 0 {
                     other.mempool().add(tx.clone(), r.gas_wanted);
                 }
