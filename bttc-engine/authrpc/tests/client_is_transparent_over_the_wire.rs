@@ -22,15 +22,6 @@ use bttc_engine_api::{
 use bttc_engine_authrpc::ServerConfig;
 use common::*;
 
-fn invalid_reason(status: PayloadStatus) -> String {
-    match status {
-        PayloadStatus::Invalid {
-            validation_error, ..
-        } => validation_error,
-        other => panic!("expected INVALID, got {other:?}"),
-    }
-}
-
 /// Both answers are equal (values or errors); returns the answer.
 fn same<T: PartialEq + Debug>(
     what: &str,
@@ -54,22 +45,12 @@ fn a_payload_built_through_one_client_imports_through_another_with_the_same_hash
     let bob = key(2);
     let producer = key(9);
     let carol = Address::repeat_byte(0xc0);
-    let contract = alice.address().create(1);
-    for raw in [
-        transfer(&alice, 0, carol, 1_000),
-        deploy(&alice, 1),
-        transfer(&bob, 0, carol, 2_000),
-        legacy_call(&alice, 2, contract, vec![]),
-    ] {
+    for raw in mixed_txs(&alice, &bob, carol) {
         assert!(matches!(ca.check_tx(&raw).unwrap(), TxCheck::Accepted(_)));
     }
     assert_eq!(a.engine.pool_len().unwrap(), 4, "check_tx reached a's pool");
 
-    let record = api::StateSyncRecord {
-        id: 1,
-        receiver: api_addr(carol),
-        data: api::Bytes(vec![1, 2, 3]),
-    };
+    let record = record(1, carol, &[1, 2, 3]);
     let payload = build_sealed(&ca, &producer, 10, vec![record]);
     assert_eq!(payload.transactions.len(), 4);
     assert_eq!(payload.state_sync_records.len(), 1);
@@ -119,42 +100,10 @@ fn tampered_payloads_come_back_invalid_with_the_in_process_reason() {
         same("new_payload", local, cb.new_payload(p.clone())).unwrap()
     };
 
-    let mut changed = good.clone();
-    changed.transactions[1] = api::Bytes(transfer(&alice, 1, carol, 999));
-    sign_seal(&producer, &mut changed);
-    let reason = invalid_reason(verdict(&changed));
-    assert!(
-        reason.contains("state root") || reason.contains("receipts root"),
-        "{reason}"
-    );
-
-    let mut unsealed_change = good.clone();
-    unsealed_change.transactions.pop();
-    let reason = invalid_reason(verdict(&unsealed_change));
-    assert!(reason.contains("block hash"), "{reason}");
-
-    let mut bad_root = good.clone();
-    bad_root.state_root = api::H256([7; 32]);
-    sign_seal(&producer, &mut bad_root);
-    let reason = invalid_reason(verdict(&bad_root));
-    assert!(reason.contains("state root"), "{reason}");
-
-    let mut bad_parent = good.clone();
-    bad_parent.parent_hash = api::H256([1; 32]);
-    sign_seal(&producer, &mut bad_parent);
-    let reason = invalid_reason(verdict(&bad_parent));
-    assert!(reason.contains("is not the head"), "{reason}");
-
-    let mut bad_seal = good.clone();
-    sign_seal(&key(8), &mut bad_seal);
-    let reason = invalid_reason(verdict(&bad_seal));
-    assert!(reason.contains("seal signed by"), "{reason}");
-
-    let mut over = good.clone();
-    over.gas_used = over.gas_limit + 1;
-    sign_seal(&producer, &mut over);
-    let reason = invalid_reason(verdict(&over));
-    assert!(reason.contains("exceeds the gas limit"), "{reason}");
+    let spoilt = Tampered::new(&good, &producer, transfer(&alice, 1, carol, 999));
+    for (what, payload, mentions) in spoilt.cases() {
+        assert_invalid_mentioning(what, verdict(payload), mentions);
+    }
 
     let mut future = good.clone();
     future.block_number = 5;
@@ -162,7 +111,7 @@ fn tampered_payloads_come_back_invalid_with_the_in_process_reason() {
     assert_eq!(verdict(&future), PayloadStatus::Syncing);
 
     // INVALID carries the latest valid hash: b's genesis.
-    match cb.new_payload(bad_root).unwrap() {
+    match cb.new_payload(spoilt.bad_root).unwrap() {
         PayloadStatus::Invalid {
             latest_valid_hash, ..
         } => assert_eq!(latest_valid_hash, Some(cb.head().unwrap().hash)),

@@ -12,17 +12,8 @@
 mod common;
 
 use alloy_primitives::{Address, U256};
-use bttc_engine_api::{self as api, Engine, PayloadStatus, TxCheck, TxRejectKind};
+use bttc_engine_api::{Engine, PayloadStatus, TxCheck, TxRejectKind};
 use common::*;
-
-fn invalid_reason(status: PayloadStatus) -> String {
-    match status {
-        PayloadStatus::Invalid {
-            validation_error, ..
-        } => validation_error,
-        other => panic!("expected INVALID, got {other:?}"),
-    }
-}
 
 #[test]
 fn a_built_payload_imports_into_a_second_engine_with_the_same_hash_and_root() {
@@ -39,12 +30,7 @@ fn a_built_payload_imports_into_a_second_engine_with_the_same_hash_and_root() {
     let carol = Address::repeat_byte(0xc0);
     let contract = alice.address().create(1);
 
-    for raw in [
-        transfer(&alice, 0, carol, 1_000),
-        deploy(&alice, 1),
-        transfer(&bob, 0, carol, 2_000),
-        legacy_call(&alice, 2, contract, vec![]),
-    ] {
+    for raw in mixed_txs(&alice, &bob, carol) {
         assert!(
             matches!(a.check_tx(&raw).unwrap(), TxCheck::Accepted(_)),
             "check_tx"
@@ -52,11 +38,7 @@ fn a_built_payload_imports_into_a_second_engine_with_the_same_hash_and_root() {
     }
     assert_eq!(a.pool_len().unwrap(), 4);
 
-    let record = api::StateSyncRecord {
-        id: 1,
-        receiver: api_addr(carol),
-        data: api::Bytes(vec![1, 2, 3]),
-    };
+    let record = record(1, carol, &[1, 2, 3]);
     let payload = build_sealed(&a, &producer, 10, vec![record]);
     assert_eq!(payload.transactions.len(), 4);
     assert_eq!(
@@ -125,52 +107,18 @@ fn tampered_payloads_are_invalid_with_a_reason() {
     a.check_tx(&transfer(&alice, 1, carol, 1_000)).unwrap();
     let good = build_sealed(&a, &producer, 10, vec![]);
 
-    // Changed transaction, re-sealed by the producer: execution disagrees with the header.
-    let mut changed = good.clone();
-    changed.transactions[1] = api::Bytes(transfer(&alice, 1, carol, 999));
-    sign_seal(&producer, &mut changed);
-    let reason = invalid_reason(b.new_payload(changed).unwrap());
-    assert!(
-        reason.contains("state root") || reason.contains("receipts root"),
-        "{reason}"
-    );
-
-    // Changed transaction without re-sealing: the block hash no longer matches.
-    let mut unsealed_change = good.clone();
-    unsealed_change.transactions.pop();
-    let reason = invalid_reason(b.new_payload(unsealed_change.clone()).unwrap());
-    assert!(reason.contains("block hash"), "{reason}");
-    // ...and with the hash fixed, the seal no longer recovers to the producer.
-    unsealed_change.block_hash = unsealed_change.compute_block_hash();
-    let reason = invalid_reason(b.new_payload(unsealed_change).unwrap());
+    // Changed transaction, unsealed change, wrong state root, wrong parent, bad seal, gas over
+    // the limit: each INVALID with its reason.
+    let spoilt = Tampered::new(&good, &producer, transfer(&alice, 1, carol, 999));
+    for (what, payload, mentions) in spoilt.cases() {
+        assert_invalid_mentioning(what, b.new_payload(payload.clone()).unwrap(), mentions);
+    }
+    // The unsealed change with its hash fixed: the seal no longer recovers to the producer.
+    let mut rehashed = spoilt.unsealed_change.clone();
+    rehashed.block_hash = rehashed.compute_block_hash();
+    let reason = invalid_reason(b.new_payload(rehashed).unwrap());
     assert!(reason.contains("seal signed by"), "{reason}");
 
-    // Wrong state root.
-    let mut bad_root = good.clone();
-    bad_root.state_root = api::H256([7; 32]);
-    sign_seal(&producer, &mut bad_root);
-    let reason = invalid_reason(b.new_payload(bad_root).unwrap());
-    assert!(reason.contains("state root"), "{reason}");
-
-    // Wrong parent (a block on genesis whose parent is not the genesis).
-    let mut bad_parent = good.clone();
-    bad_parent.parent_hash = api::H256([1; 32]);
-    sign_seal(&producer, &mut bad_parent);
-    let reason = invalid_reason(b.new_payload(bad_parent).unwrap());
-    assert!(reason.contains("is not the head"), "{reason}");
-
-    // Bad seal: signed by someone else.
-    let mut bad_seal = good.clone();
-    sign_seal(&key(8), &mut bad_seal);
-    let reason = invalid_reason(b.new_payload(bad_seal).unwrap());
-    assert!(reason.contains("seal signed by"), "{reason}");
-
-    // Gas over the limit.
-    let mut over = good.clone();
-    over.gas_used = over.gas_limit + 1;
-    sign_seal(&producer, &mut over);
-    let reason = invalid_reason(b.new_payload(over).unwrap());
-    assert!(reason.contains("exceeds the gas limit"), "{reason}");
     let mut other_limit = good.clone();
     other_limit.gas_limit += 1;
     sign_seal(&producer, &mut other_limit);

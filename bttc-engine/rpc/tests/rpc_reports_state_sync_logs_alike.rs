@@ -13,7 +13,6 @@
 mod common;
 
 use alloy_primitives::{Address, B256};
-use bttc_engine_api as api;
 use bttc_engine_executor::SystemEntry;
 use common::*;
 use serde_json::{json, Value};
@@ -31,18 +30,7 @@ async fn state_sync_logs_look_the_same_everywhere() {
         .to_string();
 
     let tx = node.send(&transfer(&alice, 0, carol, 5)).await;
-    let records = vec![
-        api::StateSyncRecord {
-            id: 1,
-            receiver: api_addr(RECEIVER),
-            data: api::Bytes(vec![0xab, 0xcd]),
-        },
-        api::StateSyncRecord {
-            id: 2,
-            receiver: api_addr(carol),
-            data: api::Bytes(vec![1]),
-        },
-    ];
+    let records = vec![record(1, RECEIVER, &[0xab, 0xcd]), record(2, carol, &[1])];
     let payload = node.mine(records).await;
     let n = payload.block_number;
     let block_hash = B256::from(payload.block_hash.0);

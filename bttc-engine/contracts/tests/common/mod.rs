@@ -1,29 +1,14 @@
 //! Shared helpers: dev genesis with extra contracts, keys, signed transactions, block building,
 //! and log decoding.
-#![allow(
-    dead_code,
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic
-)]
+// Each test binary uses its own subset of these helpers; the clippy and missing_docs allowances
+// come from the including test file's crate-level header.
+#![allow(dead_code)]
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
-use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{keccak256, Address, Bytes, Log, TxKind, B256, U256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use bttc_engine_api::{self as api, Engine, ForkchoiceState, PayloadAttributes, PayloadStatus};
-use bttc_engine_chainspec::ChainSpec;
+use bttc_engine_api::{self as api, Engine};
 use bttc_engine_executor::{InProcessEngine, LogLocation};
-
-pub const CHAIN_ID: u64 = 1029;
-
-pub fn key(n: u8) -> PrivateKeySigner {
-    PrivateKeySigner::from_bytes(&B256::repeat_byte(n)).unwrap()
-}
+pub use bttc_engine_testkit::{import, key, record, CHAIN_ID};
 
 /// A dev genesis from `dev_genesis_json` with keys 1 and 2 funded, plus `extra` runtime code.
 pub fn genesis(extra: &[(Address, Bytes)]) -> serde_json::Value {
@@ -47,28 +32,10 @@ pub fn berlin(mut g: serde_json::Value) -> serde_json::Value {
 }
 
 pub fn open(dir: &std::path::Path, genesis: &serde_json::Value) -> InProcessEngine {
-    let spec = ChainSpec::from_json(&genesis.to_string()).unwrap();
-    InProcessEngine::open(dir, spec).unwrap()
+    InProcessEngine::open(dir, bttc_engine_testkit::spec_from(genesis)).unwrap()
 }
 
-pub fn api_addr(a: Address) -> api::Address {
-    api::Address(a.0 .0)
-}
-
-pub fn record(id: u64, receiver: Address, data: &[u8]) -> api::StateSyncRecord {
-    api::StateSyncRecord {
-        id,
-        receiver: api_addr(receiver),
-        data: api::Bytes(data.to_vec()),
-    }
-}
-
-pub fn sign1559(from: &PrivateKeySigner, tx: TxEip1559) -> Vec<u8> {
-    let sig = from.sign_hash_sync(&tx.signature_hash()).unwrap();
-    TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
-}
-
-/// A type-2 transaction (default profile).
+/// A type-2 transaction (default profile, no value).
 pub fn tx1559(
     from: &PrivateKeySigner,
     nonce: u64,
@@ -76,79 +43,23 @@ pub fn tx1559(
     input: Vec<u8>,
     gas_limit: u64,
 ) -> Vec<u8> {
-    sign1559(
-        from,
-        TxEip1559 {
-            chain_id: CHAIN_ID,
-            nonce,
-            gas_limit,
-            max_fee_per_gas: 10_000_000_000,
-            max_priority_fee_per_gas: 1_000_000_000,
-            to,
-            input: Bytes::from(input),
-            ..Default::default()
-        },
-    )
+    bttc_engine_testkit::tx1559(from, nonce, to, 0, gas_limit, input)
 }
 
-/// A legacy transaction (works on every profile).
+/// A legacy transaction (works on every profile; no value, gas limit 1,000,000).
 pub fn legacy(from: &PrivateKeySigner, nonce: u64, to: TxKind, input: Vec<u8>) -> Vec<u8> {
-    let tx = TxLegacy {
-        chain_id: Some(CHAIN_ID),
-        nonce,
-        gas_price: 5_000_000_000,
-        gas_limit: 1_000_000,
-        to,
-        value: U256::ZERO,
-        input: Bytes::from(input),
-    };
-    let sig = from.sign_hash_sync(&tx.signature_hash()).unwrap();
-    TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
+    bttc_engine_testkit::legacy_tx(from, Some(CHAIN_ID), nonce, to, 0, 1_000_000, input)
 }
 
-pub fn sign_seal(signer: &PrivateKeySigner, payload: &mut api::ExecutablePayload) {
-    let hash = payload.seal_hash().unwrap();
-    let sig = signer.sign_hash_sync(&B256::from(hash.0)).unwrap();
-    payload.seal(sig.as_rsy()).unwrap();
-}
-
-/// Builds and seals a block on the head of `engine` with these system-call inputs.
+/// Builds and seals a block on the head of `engine` with these system-call inputs (producer:
+/// key 9).
 pub fn build(
     engine: &dyn Engine,
     timestamp: u64,
     records: Vec<api::StateSyncRecord>,
     span: Option<api::SpanCommit>,
 ) -> api::ExecutablePayload {
-    let producer = key(9);
-    let head = engine.head().unwrap();
-    let attrs = PayloadAttributes {
-        timestamp,
-        producer: api_addr(producer.address()),
-        state_sync_records: records,
-        span_commit: span,
-    };
-    let fcu = engine
-        .forkchoice_updated(ForkchoiceState::finalized(head.hash), Some(attrs))
-        .unwrap();
-    assert!(fcu.payload_status.is_valid());
-    let mut payload = engine.get_payload(fcu.payload_id.unwrap()).unwrap().payload;
-    sign_seal(&producer, &mut payload);
-    payload
-}
-
-/// new_payload then forkchoice_updated to the block.
-pub fn import(engine: &dyn Engine, payload: &api::ExecutablePayload) {
-    let status = engine.new_payload(payload.clone()).unwrap();
-    assert_eq!(
-        status,
-        PayloadStatus::Valid {
-            latest_valid_hash: payload.block_hash
-        }
-    );
-    let fcu = engine
-        .forkchoice_updated(ForkchoiceState::finalized(payload.block_hash), None)
-        .unwrap();
-    assert!(fcu.payload_status.is_valid());
+    bttc_engine_testkit::build_sealed_with(engine, &key(9), timestamp, records, span)
 }
 
 /// Builds a block and imports it into `engine` and every engine in `others` (proving the built

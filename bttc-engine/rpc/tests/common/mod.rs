@@ -1,33 +1,27 @@
 //! Test harness: an InProcessEngine in a tempdir with the RPC server on port 0, a JSON-RPC
 //! client over HTTP and WebSocket, signed transactions, hand-assembled contracts, and block
 //! production by driving the engine API.
-#![allow(
-    dead_code,
-    missing_docs,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::panic
-)]
+// Each test binary uses its own subset of these helpers; the clippy and missing_docs allowances
+// come from the including test file's crate-level header.
+#![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
-use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use bttc_engine_api::{self as api, Engine, ForkchoiceState, PayloadAttributes, PayloadStatus};
+use bttc_engine_api as api;
 use bttc_engine_chainspec::ChainSpec;
 use bttc_engine_executor::InProcessEngine;
 use bttc_engine_rpc::{RpcConfig, RpcHandle};
+#[allow(unused_imports)] // likewise: each test binary re-exports what it needs
+pub use bttc_engine_testkit::{
+    build_sealed, import, init_code_for as init_code, key, record, transfer, tx1559, CHAIN_ID,
+};
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 
-pub const CHAIN_ID: u64 = 1029;
 /// StateReceiver system contract.
 pub const STATE_RECEIVER: Address = Address::new([
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x01,
@@ -38,10 +32,6 @@ pub const RECEIVER: Address = Address::new([
 ]);
 /// Topic 0 of the Emitter's log.
 pub const EMIT_TOPIC: B256 = B256::new([0xaa; 32]);
-
-pub fn key(n: u8) -> PrivateKeySigner {
-    PrivateKeySigner::from_bytes(&B256::repeat_byte(n)).unwrap()
-}
 
 fn artifact_code(name: &str) -> Option<String> {
     let path = format!(
@@ -59,29 +49,18 @@ fn fallback_receiver_code() -> String {
     format!("0x7f{}60006000a100", "ee".repeat(32))
 }
 
+/// The testkit genesis plus key 3 (a small balance), the StateReceiver system contract (the
+/// artifact, or a fallback that logs) and, with the artifacts, a TestStateSyncReceiver.
 pub fn spec() -> ChainSpec {
     let state_receiver = artifact_code("StateReceiver").unwrap_or_else(fallback_receiver_code);
-    let receiver = match artifact_code("TestStateSyncReceiver") {
-        Some(c) => format!(r#", "{RECEIVER}": {{ "code": "{c}" }}"#),
-        None => String::new(),
-    };
-    let json = format!(
-        r#"{{
-          "config": {{ "chainId": {CHAIN_ID} }},
-          "gasLimit": "0x1c9c380",
-          "baseFeePerGas": "0x3b9aca00",
-          "alloc": {{
-            "{}": {{ "balance": "0x56bc75e2d63100000" }},
-            "{}": {{ "balance": "0x56bc75e2d63100000" }},
-            "{}": {{ "balance": "0x5af3107a4000" }},
-            "{STATE_RECEIVER}": {{ "code": "{state_receiver}" }}{receiver}
-          }}
-        }}"#,
-        key(1).address(),
-        key(2).address(),
-        key(3).address(),
-    );
-    ChainSpec::from_json(&json).unwrap()
+    let mut g = bttc_engine_testkit::genesis_json();
+    let alloc = &mut g["alloc"];
+    alloc[key(3).address().to_string()] = json!({ "balance": "0x5af3107a4000" });
+    alloc[STATE_RECEIVER.to_string()] = json!({ "code": state_receiver });
+    if let Some(c) = artifact_code("TestStateSyncReceiver") {
+        alloc[RECEIVER.to_string()] = json!({ "code": c });
+    }
+    bttc_engine_testkit::spec_from(&g)
 }
 
 /// A node: engine + RPC server.
@@ -204,39 +183,7 @@ pub fn q256(v: &Value) -> U256 {
     v.as_str().unwrap().parse().unwrap()
 }
 
-pub fn sign1559(from: &PrivateKeySigner, tx: TxEip1559) -> Vec<u8> {
-    let sig = from.sign_hash_sync(&tx.signature_hash()).unwrap();
-    TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
-}
-
-pub fn tx1559(
-    from: &PrivateKeySigner,
-    nonce: u64,
-    to: TxKind,
-    value: u64,
-    gas: u64,
-    input: Vec<u8>,
-) -> Vec<u8> {
-    sign1559(
-        from,
-        TxEip1559 {
-            chain_id: CHAIN_ID,
-            nonce,
-            gas_limit: gas,
-            max_fee_per_gas: 10_000_000_000,
-            max_priority_fee_per_gas: 1_000_000_000,
-            to,
-            value: U256::from(value),
-            input: Bytes::from(input),
-            ..Default::default()
-        },
-    )
-}
-
-pub fn transfer(from: &PrivateKeySigner, nonce: u64, to: Address, value: u64) -> Vec<u8> {
-    tx1559(from, nonce, TxKind::Call(to), value, 21_000, vec![])
-}
-
+/// A signed legacy transfer (gas limit 21,000); `chain_id` `None` signs it without EIP-155.
 pub fn legacy(
     from: &PrivateKeySigner,
     chain_id: Option<u64>,
@@ -244,27 +191,15 @@ pub fn legacy(
     to: Address,
     value: u64,
 ) -> Vec<u8> {
-    let tx = TxLegacy {
+    bttc_engine_testkit::legacy_tx(
+        from,
         chain_id,
         nonce,
-        gas_price: 5_000_000_000,
-        gas_limit: 21_000,
-        to: TxKind::Call(to),
-        value: U256::from(value),
-        input: Bytes::new(),
-    };
-    let sig = from.sign_hash_sync(&tx.signature_hash()).unwrap();
-    TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
-}
-
-/// Init code returning `runtime`.
-pub fn init_code(runtime: &[u8]) -> Vec<u8> {
-    let len = u8::try_from(runtime.len()).unwrap();
-    let mut code = vec![
-        0x60, len, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, len, 0x60, 0x00, 0xf3,
-    ];
-    code.extend_from_slice(runtime);
-    code
+        TxKind::Call(to),
+        value,
+        21_000,
+        vec![],
+    )
 }
 
 /// Emitter runtime: mstore(0, 42); LOG2(mem[0..32], EMIT_TOPIC, calldata[0..32]); return
@@ -304,48 +239,6 @@ pub fn deploy(from: &PrivateKeySigner, nonce: u64, runtime: &[u8]) -> Vec<u8> {
 
 pub fn word(n: u64) -> B256 {
     B256::from(U256::from(n).to_be_bytes::<32>())
-}
-
-pub fn api_addr(a: Address) -> api::Address {
-    api::Address(a.0 .0)
-}
-
-pub fn build_sealed(
-    engine: &dyn Engine,
-    producer: &PrivateKeySigner,
-    timestamp: u64,
-    records: Vec<api::StateSyncRecord>,
-) -> api::ExecutablePayload {
-    let head = engine.head().unwrap();
-    let attrs = PayloadAttributes {
-        timestamp,
-        producer: api_addr(producer.address()),
-        state_sync_records: records,
-        span_commit: None,
-    };
-    let fcu = engine
-        .forkchoice_updated(ForkchoiceState::finalized(head.hash), Some(attrs))
-        .unwrap();
-    let built = engine.get_payload(fcu.payload_id.unwrap()).unwrap();
-    let mut payload = built.payload;
-    let hash = payload.seal_hash().unwrap();
-    let sig = producer.sign_hash_sync(&B256::from(hash.0)).unwrap();
-    payload.seal(sig.as_rsy()).unwrap();
-    payload
-}
-
-pub fn import(engine: &dyn Engine, payload: &api::ExecutablePayload) {
-    let status = engine.new_payload(payload.clone()).unwrap();
-    assert_eq!(
-        status,
-        PayloadStatus::Valid {
-            latest_valid_hash: payload.block_hash
-        }
-    );
-    let fcu = engine
-        .forkchoice_updated(ForkchoiceState::finalized(payload.block_hash), None)
-        .unwrap();
-    assert!(fcu.payload_status.is_valid());
 }
 
 /// A WebSocket JSON-RPC client.
