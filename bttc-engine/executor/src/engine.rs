@@ -87,6 +87,9 @@ pub(crate) struct Inner {
 /// The engine API over a local RocksDB store, called in-process.
 pub struct InProcessEngine {
     inner: Mutex<Inner>,
+    /// The chain spec, also outside the lock: `check_tx` decodes and recovers senders (the
+    /// costly part) without holding it.
+    spec: ChainSpec,
 }
 
 impl std::fmt::Debug for InProcessEngine {
@@ -179,6 +182,7 @@ impl InProcessEngine {
         let header = decode_header(&header_rlp).map_err(EngineOpenError::BadHeader)?;
         let head = HeadInfo::from_header(head.hash, &header);
         Ok(Self {
+            spec: spec.clone(),
             inner: Mutex::new(Inner {
                 store,
                 spec,
@@ -658,8 +662,19 @@ impl Engine for InProcessEngine {
     }
 
     fn check_tx(&self, raw: &[u8]) -> Result<TxCheck, EngineError> {
-        let mut inner = self.lock()?;
-        let tx: RecoveredTx = match tx::decode_and_check(raw, &inner.spec) {
+        let accepted_of = |tx: &RecoveredTx| TxAccepted {
+            hash: h256(tx.hash),
+            sender: api::Address(tx.sender.0 .0),
+            nonce: alloy_consensus::Transaction::nonce(&tx.envelope),
+            gas_limit: alloy_consensus::Transaction::gas_limit(&tx.envelope),
+        };
+        // A tx already pooled (CometBFT's recheck, gossip repeats) is answered from the pool:
+        // an EIP-2718 tx's hash is the keccak of its encoding.
+        if let Some(pooled) = self.lock()?.pool.get(&alloy_primitives::keccak256(raw)) {
+            return Ok(TxCheck::Accepted(accepted_of(pooled)));
+        }
+        // Decoding and sender recovery need no engine state: outside the lock.
+        let tx: RecoveredTx = match tx::decode_and_check(raw, &self.spec) {
             Ok(t) => t,
             Err(e) => {
                 return Ok(TxCheck::Rejected {
@@ -668,12 +683,8 @@ impl Engine for InProcessEngine {
                 })
             }
         };
-        let accepted = TxAccepted {
-            hash: h256(tx.hash),
-            sender: api::Address(tx.sender.0 .0),
-            nonce: alloy_consensus::Transaction::nonce(&tx.envelope),
-            gas_limit: alloy_consensus::Transaction::gas_limit(&tx.envelope),
-        };
+        let accepted = accepted_of(&tx);
+        let mut inner = self.lock()?;
         if inner.pool.contains(&tx.hash) {
             return Ok(TxCheck::Accepted(accepted));
         }
