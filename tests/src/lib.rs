@@ -236,11 +236,13 @@ pub fn real_cometbft() -> Option<PathBuf> {
 
 /// A base port for a testnet that is free now (probes the ABCI ports of `nodes` nodes).
 pub fn free_base_port(nodes: u16) -> anyhow::Result<u16> {
-    let seed = std::process::id() % 1000;
+    // Below Linux's ephemeral range (32768-60999): an outgoing connection's local port can
+    // never take one of ours between this probe and the nodes binding it.
+    let seed = std::process::id() % 370;
     for attempt in 0..200u32 {
-        // 1000 slots of 40 ports from 20000: up to 59999.
-        let slot = seed.wrapping_add(attempt.wrapping_mul(7)) % 1000;
-        let Some(base) = slot.checked_mul(40).and_then(|o| o.checked_add(20_000)) else {
+        // 370 slots of 60 ports from 10000: up to 32199.
+        let slot = seed.wrapping_add(attempt.wrapping_mul(7)) % 370;
+        let Some(base) = slot.checked_mul(60).and_then(|o| o.checked_add(10_000)) else {
             continue;
         };
         let free = (0..u32::from(nodes)).all(|i| {

@@ -29,9 +29,17 @@ async fn a_stopped_producer_is_covered_replaced_and_a_wiped_engine_replays() {
     net.wait_bttc(&[0, 1, 2, 3], 10, Duration::from_secs(120))
         .await;
 
-    // The producer of a sprint a little ahead; stop its node now.
+    // The producer of a sprint a little ahead; stop its node now. Prefer a sprint of node0's:
+    // node0 also backs the conductor's RPC, where every node broadcasts its payloads, so its
+    // loss must not stop BTTC blocks either.
     let head = net.bttc_height(0).unwrap();
-    let sprint_start = (head + 3).div_ceil(4) * 4 + 1; // sprints start at 1, 5, 9, …
+    let first = (head + 3).div_ceil(4) * 4 + 1; // sprints start at 1, 5, 9, …
+    let candidates: Vec<u64> = (0..3).map(|k| first + 4 * k).collect();
+    let sprint_start = candidates
+        .iter()
+        .copied()
+        .find(|s| net.try_scheduled(*s).is_some_and(|p| net.node_of(&p) == 0))
+        .unwrap_or(first);
     let victim_signer = net.scheduled(sprint_start);
     let victim = net.node_of(&victim_signer);
     net.stop_node(victim);

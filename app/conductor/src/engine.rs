@@ -57,6 +57,18 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The node whose app answers RPC queries and takes broadcast txs: `rpc_node`, or while it
+    /// is down the first live node (the conductor's one RPC stands in for every node's).
+    pub fn serving_node(&self) -> usize {
+        let live = |i: usize| self.nodes.get(i).is_some_and(|n| n.status().is_live());
+        if live(self.rpc_node) {
+            return self.rpc_node;
+        }
+        (0..self.nodes.len())
+            .find(|i| live(*i))
+            .unwrap_or(self.rpc_node)
+    }
+
     pub fn store(&self) -> std::sync::RwLockReadGuard<'_, BlockStore> {
         match self.store.read() {
             Ok(s) => s,

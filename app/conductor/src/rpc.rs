@@ -734,7 +734,7 @@ async fn rpc_node_call(
     conn: ConnKind,
     req: request::Value,
 ) -> Result<response::Value, RpcError> {
-    let idx = ctx.shared.rpc_node;
+    let idx = ctx.shared.serving_node();
     let node = ctx
         .shared
         .nodes
@@ -805,7 +805,7 @@ fn tx_param(p: &Params) -> Result<Vec<u8>, RpcError> {
 async fn broadcast_sync(ctx: &RpcContext, p: &Params) -> Result<Value, RpcError> {
     let tx = tx_param(p)?;
     let hash = hashing::tx_hash(&tx);
-    let r = engine::broadcast_tx(&ctx.shared, ctx.shared.rpc_node, tx)
+    let r = engine::broadcast_tx(&ctx.shared, ctx.shared.serving_node(), tx)
         .await
         .map_err(|e| RpcError::internal(e.to_string()))?;
     Ok(
@@ -818,7 +818,7 @@ fn broadcast_async(ctx: &RpcContext, p: &Params) -> Result<Value, RpcError> {
     let hash = hashing::tx_hash(&tx);
     let shared = Arc::clone(&ctx.shared);
     tokio::spawn(async move {
-        if let Err(e) = engine::broadcast_tx(&shared, shared.rpc_node, tx).await {
+        if let Err(e) = engine::broadcast_tx(&shared, shared.serving_node(), tx).await {
             tracing::debug!(error = %e, "broadcast_tx_async: tx not added");
         }
     });
@@ -829,7 +829,7 @@ async fn broadcast_commit(ctx: &RpcContext, p: &Params) -> Result<Value, RpcErro
     let tx = tx_param(p)?;
     let hash = hashing::tx_hash(&tx);
     let mut committed = ctx.shared.committed.subscribe();
-    let check = engine::broadcast_tx(&ctx.shared, ctx.shared.rpc_node, tx)
+    let check = engine::broadcast_tx(&ctx.shared, ctx.shared.serving_node(), tx)
         .await
         .map_err(|e| RpcError::internal(e.to_string()))?;
     if check.code != 0 {

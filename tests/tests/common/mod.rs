@@ -203,6 +203,24 @@ impl BttcNet {
             .unwrap()
     }
 
+    /// The scheduled producer of BTTC height `h`, if a span covers it yet.
+    pub fn try_scheduled(&self, h: u64) -> Option<String> {
+        let home = self.homes[0].display().to_string();
+        let height = h.to_string();
+        let args = [
+            "--home",
+            &home,
+            "query",
+            "--node",
+            &self.conductor_url,
+            "span",
+            "producer-at",
+            &height,
+        ];
+        let v = tokio::task::block_in_place(|| cli_json(&args)).ok()?;
+        v["producer"]["signer"].as_str().map(str::to_lowercase)
+    }
+
     /// The scheduled producer (signer, lowercase) of BTTC height `h`.
     pub fn scheduled(&self, h: u64) -> String {
         self.query(&["span", "producer-at", &h.to_string()])["producer"]["signer"]
@@ -223,12 +241,29 @@ impl BttcNet {
             if heights.iter().all(|x| x.is_some_and(|x| x >= h)) {
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "BTTC heights {heights:?} (want {h}) after {} Delivery blocks",
-                self.conductor.height()
-            );
+            if Instant::now() >= deadline {
+                self.dump_logs();
+                panic!(
+                    "BTTC heights {heights:?} (want {h}) after {} Delivery blocks",
+                    self.conductor.height()
+                );
+            }
             tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    /// Prints the last lines of every node's logs (for a failing test's output).
+    pub fn dump_logs(&self) {
+        for (i, home) in self.homes.iter().enumerate() {
+            for log in ["deliveryd.log", "bttc.log"] {
+                let text = std::fs::read_to_string(home.join(log)).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                let tail = &lines[lines.len().saturating_sub(25)..];
+                eprintln!("----- node{i} {log} (last {} lines)", tail.len());
+                for l in tail {
+                    eprintln!("{l}");
+                }
+            }
         }
     }
 
