@@ -184,17 +184,7 @@ impl Database for CallDb<'_> {
                 });
             }
         }
-        let bytes = self
-            .store
-            .code(&code_hash)?
-            .ok_or_else(|| StoreError::Corrupt {
-                what: "code",
-                detail: format!("code {code_hash} is referenced but not stored"),
-            })?;
-        Bytecode::new_raw_checked(bytes).map_err(|e| StoreError::Corrupt {
-            what: "code",
-            detail: format!("code {code_hash} does not decode: {e:?}"),
-        })
+        self.store.bytecode(&code_hash)
     }
 
     fn storage(

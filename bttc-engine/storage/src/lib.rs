@@ -240,6 +240,16 @@ impl Store {
         Ok(self.db.get(tables::code(code_hash))?.map(Bytes::from))
     }
 
+    /// The analysed bytecode of `code_hash`, which an account references: missing or
+    /// undecodable code is corruption.
+    pub fn bytecode(&self, code_hash: &B256) -> Result<revm::bytecode::Bytecode, StoreError> {
+        let bytes = self.code(code_hash)?.ok_or_else(|| StoreError::Corrupt {
+            what: "code",
+            detail: format!("code {code_hash} is referenced but not stored"),
+        })?;
+        decode_bytecode(code_hash, bytes)
+    }
+
     /// The canonical hash of block `number`.
     pub fn canonical_hash(&self, number: u64) -> Result<Option<B256>, StoreError> {
         Ok(self
@@ -436,4 +446,15 @@ impl Store {
 
     /// Empty code hash constant, re-exported for callers.
     pub const EMPTY_CODE_HASH: B256 = KECCAK_EMPTY;
+}
+
+/// Analyses `bytes` (the code of `code_hash`) as revm bytecode; failure is corruption.
+pub fn decode_bytecode(
+    code_hash: &B256,
+    bytes: Bytes,
+) -> Result<revm::bytecode::Bytecode, StoreError> {
+    revm::bytecode::Bytecode::new_raw_checked(bytes).map_err(|e| StoreError::Corrupt {
+        what: "code",
+        detail: format!("code {code_hash} does not decode: {e:?}"),
+    })
 }

@@ -196,20 +196,10 @@ impl Database for BlockState<'_> {
         if code_hash == Store::EMPTY_CODE_HASH {
             return Ok(Bytecode::default());
         }
-        let bytes = match self.codes.get(&code_hash) {
-            Some(b) => b.clone(),
-            None => self
-                .store
-                .code(&code_hash)?
-                .ok_or_else(|| StoreError::Corrupt {
-                    what: "code",
-                    detail: format!("code {code_hash} is referenced but not stored"),
-                })?,
-        };
-        Bytecode::new_raw_checked(bytes).map_err(|e| StoreError::Corrupt {
-            what: "code",
-            detail: format!("code {code_hash} does not decode: {e:?}"),
-        })
+        match self.codes.get(&code_hash) {
+            Some(b) => crate::decode_bytecode(&code_hash, b.clone()),
+            None => self.store.bytecode(&code_hash),
+        }
     }
 
     fn storage(
