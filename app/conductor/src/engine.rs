@@ -433,6 +433,19 @@ impl Driver {
         self.node(idx).is_some_and(|n| n.status().is_live())
     }
 
+    /// `req` to every live node at once (as separate CometBFT nodes act), results in node
+    /// order.
+    async fn call_live(
+        &self,
+        conn: ConnKind,
+        req: &request::Value,
+    ) -> Vec<(usize, Result<response::Value, NodeCallError>)> {
+        let calls = (0..self.shared.nodes.len())
+            .filter(|idx| self.is_live(*idx))
+            .map(|idx| async move { (idx, self.call(idx, conn, req.clone()).await) });
+        futures::future::join_all(calls).await
+    }
+
     async fn call(
         &self,
         idx: usize,
@@ -932,21 +945,8 @@ impl Driver {
             next_validators_hash: nvh.clone().into(),
             proposer_address: proposer.address.clone().into(),
         };
-        let this = &*self;
-        let calls = (0..nodes).filter(|idx| this.is_live(*idx)).map(|idx| {
-            let req = req.clone();
-            async move {
-                let r = this
-                    .call(
-                        idx,
-                        ConnKind::Consensus,
-                        request::Value::ProcessProposal(req),
-                    )
-                    .await;
-                (idx, r)
-            }
-        });
-        for (idx, r) in futures::future::join_all(calls).await {
+        let req = request::Value::ProcessProposal(req);
+        for (idx, r) in self.call_live(ConnKind::Consensus, &req).await {
             if let Ok(response::Value::ProcessProposal(r)) = r {
                 let accepted = r.status == ProposalStatus::Accept as i32;
                 let power = self.power_of(&state.validators, idx);
@@ -1087,17 +1087,8 @@ impl Driver {
             proposer_address: proposer.address.clone().into(),
         };
         let mut results: Vec<(usize, ResponseFinalizeBlock)> = Vec::new();
-        let this = &*self;
-        let calls = (0..nodes).filter(|idx| this.is_live(*idx)).map(|idx| {
-            let req = fin_req.clone();
-            async move {
-                let r = this
-                    .call(idx, ConnKind::Consensus, request::Value::FinalizeBlock(req))
-                    .await;
-                (idx, r)
-            }
-        });
-        for (idx, r) in futures::future::join_all(calls).await {
+        let fin = request::Value::FinalizeBlock(fin_req.clone());
+        for (idx, r) in self.call_live(ConnKind::Consensus, &fin).await {
             if let Ok(response::Value::FinalizeBlock(r)) = r {
                 self.shared
                     .record_app_hash(height, idx, r.app_hash.to_vec());
