@@ -39,6 +39,9 @@ pub struct BlockState<'a> {
     store: &'a Store,
     accounts: BTreeMap<Address, AccountChange>,
     codes: BTreeMap<B256, Bytes>,
+    /// Code analysed in this block, by hash: a contract called by many transactions is read
+    /// and analysed once per block, not once per call (code is immutable per hash).
+    analysed: BTreeMap<B256, Bytecode>,
     /// The first storage error met inside `commit` (which cannot return one).
     deferred_error: Option<StoreError>,
 }
@@ -58,6 +61,7 @@ impl<'a> BlockState<'a> {
             store,
             accounts: BTreeMap::new(),
             codes: BTreeMap::new(),
+            analysed: BTreeMap::new(),
             deferred_error: None,
         }
     }
@@ -196,10 +200,15 @@ impl Database for BlockState<'_> {
         if code_hash == Store::EMPTY_CODE_HASH {
             return Ok(Bytecode::default());
         }
-        match self.codes.get(&code_hash) {
-            Some(b) => crate::decode_bytecode(&code_hash, b.clone()),
-            None => self.store.bytecode(&code_hash),
+        if let Some(code) = self.analysed.get(&code_hash) {
+            return Ok(code.clone());
         }
+        let code = match self.codes.get(&code_hash) {
+            Some(b) => crate::decode_bytecode(&code_hash, b.clone())?,
+            None => self.store.bytecode(&code_hash)?,
+        };
+        self.analysed.insert(code_hash, code.clone());
+        Ok(code)
     }
 
     fn storage(
