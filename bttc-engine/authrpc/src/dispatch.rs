@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::wire::{code, engine_error_to_rpc, method, RpcError, CAPABILITIES};
+use crate::wire::{code, engine_error_to_rpc, kind_of, method, RpcError, CAPABILITIES};
 
 /// A response object.
 pub(crate) fn response(id: Value, outcome: Result<Value, RpcError>) -> Value {
@@ -135,17 +135,6 @@ fn handle_request(engine: &dyn Engine, request: Value) -> Option<Value> {
         tracing::debug!(%method, code = e.code, message = %e.message, "engine API call failed");
     }
     id.map(|id| response(id, outcome))
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Positional params of one call, with their names for error messages.

@@ -13,6 +13,8 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde_json::Value;
+
+use crate::wire::kind_of;
 use sha2::Sha256;
 
 /// Length of the shared secret in bytes.
@@ -171,17 +173,6 @@ fn json_object(bytes: &[u8], what: &str) -> Result<serde_json::Map<String, Value
             kind_of(&other)
         ))),
         Err(e) => Err(AuthError::Malformed(format!("{what} is not JSON: {e}"))),
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -220,7 +220,12 @@ mod tests {
             let p = select_producers(&vals, &seed(i), 1).unwrap();
             counts[usize::try_from(p[0].id - 1).unwrap()] += 1;
         }
-        for (i, expected_permille) in [100u64, 200, 700].into_iter().enumerate() {
+        assert_permille(&counts, n, [100, 200, 700]);
+    }
+
+    /// Each validator's share of `n` draws is within 2.5 percentage points of `expected` (‰).
+    fn assert_permille(counts: &[u64; 3], n: u64, expected: [u64; 3]) {
+        for (i, expected_permille) in expected.into_iter().enumerate() {
             let got_permille = counts[i] * 1000 / n;
             assert!(
                 got_permille.abs_diff(expected_permille) <= 25,
@@ -246,14 +251,7 @@ mod tests {
                 counts[usize::try_from(x.id - 1).unwrap()] += 1;
             }
         }
-        for (i, expected_permille) in [293u64, 783, 924].into_iter().enumerate() {
-            let got_permille = counts[i] * 1000 / n;
-            assert!(
-                got_permille.abs_diff(expected_permille) <= 25,
-                "validator {}: {got_permille}‰, expected {expected_permille}‰ ({counts:?})",
-                i + 1
-            );
-        }
+        assert_permille(&counts, n, [293, 783, 924]);
     }
 
     #[test]
