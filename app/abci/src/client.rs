@@ -163,6 +163,44 @@ impl AbciClient {
         Ok(res)
     }
 
+    /// Several requests pipelined as CometBFT's socket client sends them (`CheckTxAsync` for
+    /// each, then one flush): all are written, then one flush, then every response is read in
+    /// order. The responses come back in the requests' order; the first failure poisons the
+    /// client as [`call`](Self::call) does.
+    pub async fn call_pipelined(
+        &mut self,
+        reqs: Vec<request::Value>,
+    ) -> Result<Vec<response::Value>, AbciError> {
+        if let Some(reason) = &self.poisoned {
+            return Err(AbciError::Poisoned(reason.clone()));
+        }
+        let result = self.exchange_pipelined(reqs).await;
+        if let Err(err) = &result {
+            if !matches!(err, AbciError::FrameTooLarge { .. }) {
+                self.poisoned = Some(err.to_string());
+            }
+        }
+        result
+    }
+
+    async fn exchange_pipelined(
+        &mut self,
+        reqs: Vec<request::Value>,
+    ) -> Result<Vec<response::Value>, AbciError> {
+        let expected: Vec<&'static str> = reqs.iter().map(request_name).collect();
+        for req in reqs {
+            self.framed.feed(Request { value: Some(req) }).await?;
+        }
+        self.framed.feed(flush_request()).await?;
+        self.framed.flush().await?;
+        let mut out = Vec::with_capacity(expected.len());
+        for name in expected {
+            out.push(self.read_response(name).await?);
+        }
+        self.read_response("flush").await?;
+        Ok(out)
+    }
+
     async fn read_response(
         &mut self,
         expected: &'static str,

@@ -357,3 +357,46 @@ async fn a_request_over_the_limit_fails_without_breaking_the_client() {
     assert_eq!(echo.message, "small");
     handle.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_check_txs_are_answered_in_order_after_one_flush() {
+    let (handle, addr) = tcp_server(KvStore::default()).await;
+    let mut mempool = AbciClient::connect(&addr).await.unwrap();
+    // Every third tx is malformed (no `=`): its refusal must come back in its own slot.
+    let txs: Vec<Vec<u8>> = (0..300)
+        .map(|i| {
+            if i % 3 == 2 {
+                format!("bad{i}").into_bytes()
+            } else {
+                format!("k{i}=v").into_bytes()
+            }
+        })
+        .collect();
+    let reqs = txs
+        .iter()
+        .map(|tx| {
+            request::Value::CheckTx(RequestCheckTx {
+                tx: tx.clone().into(),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let responses = mempool.call_pipelined(reqs).await.unwrap();
+    assert_eq!(responses.len(), txs.len());
+    for (i, res) in responses.iter().enumerate() {
+        let response::Value::CheckTx(r) = res else {
+            panic!("response {i} is not CheckTx: {res:?}");
+        };
+        assert_eq!(r.code == 0, i % 3 != 2, "response {i} out of place: {r:?}");
+    }
+    // The connection is still in step afterwards.
+    let after = mempool
+        .check_tx(RequestCheckTx {
+            tx: Bytes::from_static(b"z=1"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(after.code, 0);
+    handle.shutdown().await.unwrap();
+}

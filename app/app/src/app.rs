@@ -81,6 +81,10 @@ pub struct DeliveryApp {
     consensus: Mutex<Consensus>,
     mempool: Mutex<Mempool>,
     engine: Option<Arc<dyn Engine>>,
+    /// The engine's pooled tx hashes, fetched once at the first recheck after a Commit
+    /// (`None` until then): CometBFT rechecks every mempool tx after each block, and a tx the
+    /// engine still pools is answered from this list instead of a round trip per tx.
+    evm_pool_view: Mutex<Option<std::collections::BTreeSet<[u8; 32]>>>,
     /// Block time (seconds) of the last finalized Delivery block.
     last_block_time: AtomicU64,
 }
@@ -166,6 +170,7 @@ impl DeliveryApp {
             }),
             mempool: Mutex::new(mempool),
             engine: None,
+            evm_pool_view: Mutex::new(None),
             last_block_time: AtomicU64::new(0),
         })
     }
@@ -413,7 +418,10 @@ impl Application for DeliveryApp {
         match chain::classify(&req.tx) {
             TxKind::Cosmos => {}
             TxKind::Payload => return self.check_payload_tx(&req.tx),
-            TxKind::Evm => return self.check_evm_tx(&req.tx),
+            TxKind::Evm => {
+                let recheck = req.r#type == pb::CheckTxType::Recheck as i32;
+                return self.check_evm_tx(&req.tx, recheck);
+            }
         }
         let mut mempool = lock(&self.mempool);
         let mode = if req.r#type == pb::CheckTxType::Recheck as i32 {
@@ -824,6 +832,8 @@ impl Application for DeliveryApp {
                 ),
             }
         }
+        // The engine's pool changed with the block: the next recheck takes a fresh view.
+        *lock(&self.evm_pool_view) = None;
         Ok(pb::ResponseCommit { retain_height: 0 })
     }
 }
@@ -989,7 +999,24 @@ impl DeliveryApp {
         )
     }
 
-    fn check_evm_tx(&self, tx: &[u8]) -> AppResult<pb::ResponseCheckTx> {
+    /// Whether the engine still pools `tx`, from the view taken at the first recheck after
+    /// Commit. `None` when the view cannot be had (the caller falls back to a full check).
+    fn still_pooled(&self, engine: &dyn Engine, tx: &[u8]) -> Option<bool> {
+        let mut view = lock(&self.evm_pool_view);
+        if view.is_none() {
+            match engine.pooled_hashes() {
+                Ok(hashes) => *view = Some(hashes.into_iter().map(|h| h.0).collect()),
+                Err(e) => {
+                    tracing::debug!("engine pool view unavailable, rechecking tx by tx: {e}");
+                    return None;
+                }
+            }
+        }
+        let hash: [u8; 32] = <sha3::Keccak256 as sha3::Digest>::digest(tx).into();
+        view.as_ref().map(|v| v.contains(&hash))
+    }
+
+    fn check_evm_tx(&self, tx: &[u8], recheck: bool) -> AppResult<pb::ResponseCheckTx> {
         let Some(engine) = &self.engine else {
             return Ok(pb::ResponseCheckTx {
                 code: 1,
@@ -998,6 +1025,15 @@ impl DeliveryApp {
                 ..Default::default()
             });
         };
+        // Recheck: a tx the engine still pools stays (CometBFT keeps the gas it was admitted
+        // with); anything else gets the full check, which re-pools it or says why not.
+        if recheck && self.still_pooled(engine.as_ref(), tx) == Some(true) {
+            return Ok(pb::ResponseCheckTx {
+                code: 0,
+                info: "evm tx still pooled by the engine".into(),
+                ..Default::default()
+            });
+        }
         match engine.check_tx(tx) {
             Ok(TxCheck::Accepted(a)) => Ok(pb::ResponseCheckTx {
                 code: 0,

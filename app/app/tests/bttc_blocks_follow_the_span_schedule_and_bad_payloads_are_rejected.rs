@@ -189,6 +189,10 @@ fn bttc_blocks_follow_the_span_schedule_and_bad_payloads_are_rejected() {
     assert_eq!(chain::classify(&evm), DeliveryTxKind::Evm);
     let check = net.chain.check_tx(&evm);
     assert_eq!(check.code, 0, "{check:?}");
+    // A recheck while the engine still pools it is answered from the engine's pool view.
+    let recheck = net.chain.recheck_tx(&evm);
+    assert_eq!(recheck.code, 0, "{recheck:?}");
+    assert!(recheck.info.contains("still pooled"), "{recheck:?}");
     let (_, _, tx) = net.produce();
     let payload = chain::decode_payload_tx(&tx).unwrap();
     assert_eq!(payload.transactions.len(), 1);
@@ -203,7 +207,11 @@ fn bttc_blocks_follow_the_span_schedule_and_bad_payloads_are_rejected() {
         .unwrap()
         .map(|(balance, _, _)| balance);
     assert_eq!(recipient, Some(U256::from(12_345u64)));
-    // Recheck drops it now that a finalized block included it.
+    // Recheck drops it now that a finalized block included it: the view taken after Commit
+    // no longer has it, and the full check says its nonce is used.
+    let recheck = net.chain.recheck_tx(&evm);
+    assert_ne!(recheck.code, 0, "{recheck:?}");
+    assert!(recheck.log.contains("nonce"), "{recheck:?}");
     assert_ne!(net.chain.check_tx(&evm).code, 0);
 
     // Malicious payloads, each rejected in ProcessProposal.

@@ -8,7 +8,7 @@ use crate::{ConductorError, Genesis};
 use delivery_abci::sign_bytes::vote_extension_sign_bytes;
 use delivery_abci::CancellationToken;
 use ed25519_dalek::Signer;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tendermint_proto::google::protobuf::Timestamp;
@@ -25,7 +25,7 @@ use tendermint_proto::v0_38::types::{
     PartSetHeader,
 };
 use tendermint_proto::v0_38::version::Consensus;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
 /// CometBFT version the conductor reports (Info request, `status`).
 pub const COMETBFT_VERSION: &str = "0.38.25";
@@ -50,10 +50,6 @@ pub(crate) struct Shared {
     pub committed: broadcast::Sender<i64>,
     pub shutdown: CancellationToken,
     pub connect_timeout: Duration,
-    /// CometBFT's mempool lock: held from Commit through the recheck of what is left, and by
-    /// every CheckTx of a new tx, so no CheckTx lands between the app's Commit (which resets its
-    /// mempool view) and the recheck that rebuilds it.
-    pub mempool_gate: tokio::sync::Mutex<()>,
 }
 
 impl Shared {
@@ -410,6 +406,10 @@ pub(crate) struct Driver {
     pub block_interval: Duration,
     /// Round of the height in progress (rounds only go up until the height commits).
     round: i32,
+    /// When the last committed height gathered its precommits (CometBFT's `CommitTime`): the
+    /// next height starts `block_interval` (`timeout_commit`) after it, so the time spent
+    /// executing and committing the block overlaps the wait, as in CometBFT.
+    commit_time: Option<std::time::Instant>,
 }
 
 fn other<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> ConductorError + '_ {
@@ -422,6 +422,7 @@ impl Driver {
             shared,
             block_interval,
             round: 0,
+            commit_time: None,
         }
     }
 
@@ -495,7 +496,10 @@ impl Driver {
                 }
             };
             let pause = match step {
-                Step::Committed(_) => self.block_interval,
+                Step::Committed(_) => match self.commit_time {
+                    Some(t) => self.block_interval.saturating_sub(t.elapsed()),
+                    None => self.block_interval,
+                },
                 Step::Waiting => Duration::from_millis(50),
             };
             tokio::select! {
@@ -1087,6 +1091,8 @@ impl Driver {
             proposer_address: proposer.address.clone().into(),
         };
         let mut results: Vec<(usize, ResponseFinalizeBlock)> = Vec::new();
+        // +2/3 precommits are in: CometBFT's enterCommit sets CommitTime here.
+        self.commit_time = Some(std::time::Instant::now());
         let fin = request::Value::FinalizeBlock(fin_req.clone());
         for (idx, r) in self.call_live(ConnKind::Consensus, &fin).await {
             if let Ok(response::Value::FinalizeBlock(r)) = r {
@@ -1147,7 +1153,11 @@ impl Driver {
         let Some(fin_res) = reference else {
             return Ok(None);
         };
-        let mempool_gate = self.shared.mempool_gate.lock().await;
+        // Every node's mempool lock, in index order (other holders take one at a time).
+        let mut mempool_gates = Vec::with_capacity(self.shared.nodes.len());
+        for node in &self.shared.nodes {
+            mempool_gates.push(Arc::clone(&node.gate).lock_owned().await);
+        }
         let commits = agreeing.iter().map(|idx| {
             self.call(
                 *idx,
@@ -1215,7 +1225,7 @@ impl Driver {
                 .map_err(other("cannot write the block store"))?;
         }
         self.update_mempools(&txs).await;
-        drop(mempool_gate);
+        drop(mempool_gates);
         let _ = self.shared.height.send(height);
         let _ = self.shared.committed.send(height);
         tracing::debug!(height, round, txs = txs.len(), "block committed");
@@ -1236,7 +1246,7 @@ impl Driver {
     /// After Commit: drop the committed txs from every mempool and recheck the rest, each node
     /// on its own (concurrently, as separate CometBFT nodes would), its txs in order.
     async fn update_mempools(&self, committed: &[Vec<u8>]) {
-        let hashes: Vec<Vec<u8>> = committed.iter().map(|t| hashing::tx_hash(t)).collect();
+        let hashes: BTreeSet<Vec<u8>> = committed.iter().map(|t| hashing::tx_hash(t)).collect();
         let rechecks = (0..self.shared.nodes.len()).map(|idx| {
             let hashes = &hashes;
             async move { self.recheck_node(idx, hashes).await }
@@ -1244,13 +1254,16 @@ impl Driver {
         futures::future::join_all(rechecks).await;
     }
 
-    async fn recheck_node(&self, idx: usize, committed: &[Vec<u8>]) {
+    /// CometBFT's mempool `Update`: drop the committed txs, then recheck the rest, pipelined
+    /// (`CheckTxAsync` for each, one flush), as its `recheckTxs` does. The caller holds the
+    /// node's gate.
+    async fn recheck_node(&self, idx: usize, committed: &BTreeSet<Vec<u8>>) {
         let Some(node) = self.node(idx).cloned() else {
             return;
         };
         let remaining: Vec<Vec<u8>> = {
             let mut m = node.mempool();
-            m.txs.retain(|t| !committed.contains(&t.hash));
+            m.remove_all(committed);
             for h in committed {
                 m.remember(h.clone());
             }
@@ -1259,28 +1272,40 @@ impl Driver {
         if remaining.is_empty() || !node.status().is_live() {
             return;
         }
-        let mut invalid = Vec::new();
-        for tx in remaining {
-            let req = RequestCheckTx {
-                tx: tx.clone().into(),
-                r#type: CheckTxType::Recheck as i32,
+        let mut invalid = BTreeSet::new();
+        for chunk in remaining.chunks(RECHECK_BATCH) {
+            let reqs = chunk
+                .iter()
+                .map(|tx| {
+                    request::Value::CheckTx(RequestCheckTx {
+                        tx: tx.clone().into(),
+                        r#type: CheckTxType::Recheck as i32,
+                    })
+                })
+                .collect();
+            let responses = match node.call_pipelined(ConnKind::Mempool, reqs).await {
+                Ok(r) => r,
+                Err(e) => {
+                    self.shared.node_failed(idx, &e).await;
+                    break;
+                }
             };
-            match self
-                .call(idx, ConnKind::Mempool, request::Value::CheckTx(req))
-                .await
-            {
-                Ok(response::Value::CheckTx(r)) if r.code == 0 => {}
-                Ok(_) => invalid.push(hashing::tx_hash(&tx)),
-                Err(_) => break,
+            for (tx, res) in chunk.iter().zip(responses) {
+                if !matches!(res, response::Value::CheckTx(ref r) if r.code == 0) {
+                    invalid.insert(hashing::tx_hash(tx));
+                }
             }
         }
         let mut m = node.mempool();
-        m.txs.retain(|t| !invalid.contains(&t.hash));
+        m.remove_all(&invalid);
         for h in &invalid {
             m.forget(h);
         }
     }
 }
+
+/// Most CheckTx requests pipelined in one flush (recheck and gossip).
+const RECHECK_BATCH: usize = 512;
 
 /// FinalizeBlock outcomes that agree: (app hash, results hash), their power, first node.
 type ResultGroup = ((Vec<u8>, Vec<u8>), i64, usize);
@@ -1337,7 +1362,10 @@ fn genesis_state(
     })
 }
 
-/// Broadcast a tx to `idx`: CheckTx (New) there, then on every other live node (gossip).
+/// Broadcast a tx to `idx` (CometBFT's `broadcast_tx_*`): CheckTx (New) there under that
+/// node's mempool lock, and once accepted, queued for gossip to every other node, whose own
+/// workers check it in arrival order. The answer is the first node's CheckTx, as CometBFT's
+/// `broadcast_tx_sync` answers once the local mempool has checked the tx.
 pub(crate) async fn broadcast_tx(
     shared: &Arc<Shared>,
     idx: usize,
@@ -1360,37 +1388,110 @@ pub(crate) async fn broadcast_tx(
     if !node.status().is_live() {
         return Err(ConductorError::NodeDown(node.name.clone()));
     }
-    let _gate = shared.mempool_gate.lock().await;
-    let hash = hashing::tx_hash(&tx);
-    if node.mempool().seen(&hash) {
-        return Err(ConductorError::TxRejected(
-            "tx already exists in cache".into(),
-        ));
-    }
-    let res = check_tx_new(shared, idx, &tx).await?;
+    let res = {
+        let _gate = node.gate.lock().await;
+        let hash = hashing::tx_hash(&tx);
+        {
+            let m = node.mempool();
+            if m.seen(&hash) {
+                return Err(ConductorError::TxRejected(
+                    "tx already exists in cache".into(),
+                ));
+            }
+            if m.is_full() {
+                return Err(ConductorError::TxRejected(format!(
+                    "mempool is full: number of txs {} (max: {})",
+                    m.txs.len(),
+                    crate::node::MEMPOOL_SIZE
+                )));
+            }
+        }
+        let res = check_tx_new(shared, idx, &tx).await?;
+        if res.code == 0 {
+            node.mempool().add(tx.clone(), res.gas_wanted);
+        }
+        res
+    };
     if res.code == 0 {
-        node.mempool().add(tx.clone(), res.gas_wanted);
-        // Gossip: every other live node checks it, concurrently (as separate CometBFT nodes
-        // would, each on its own mempool connection).
-        let others = (0..shared.nodes.len())
-            .filter(|other_idx| *other_idx != idx)
-            .filter_map(|other_idx| {
-                let other = shared.nodes.get(other_idx)?;
-                (other.status().is_live() && !other.mempool().seen(&hash)).then_some(other_idx)
-            });
-        let checks = others.map(|other_idx| {
-            let tx = &tx;
-            async move { (other_idx, check_tx_new(shared, other_idx, tx).await) }
-        });
-        for (other_idx, r) in futures::future::join_all(checks).await {
-            if let (Some(other), Ok(r)) = (shared.nodes.get(other_idx), r) {
-                if r.code == 0 {
-                    other.mempool().add(tx.clone(), r.gas_wanted);
+        for (other_idx, other) in shared.nodes.iter().enumerate() {
+            if other_idx != idx && other.status().is_live() {
+                if let Err(mpsc::error::TrySendError::Full(_)) =
+                    other.gossip_tx.try_send(tx.clone())
+                {
+                    tracing::debug!(node = %other.name, "gossip queue full: tx not gossiped to it");
                 }
             }
         }
     }
     Ok(res)
+}
+
+/// Starts `idx`'s gossip worker: it takes the txs other nodes accepted, in order, and checks
+/// them on this node's mempool connection in pipelined batches under the node's mempool lock.
+pub(crate) fn spawn_gossip_worker(shared: &Arc<Shared>, idx: usize) {
+    let Some(node) = shared.nodes.get(idx).cloned() else {
+        return;
+    };
+    let Some(mut rx) = node.gossip_rx.lock().ok().and_then(|mut slot| slot.take()) else {
+        return;
+    };
+    let shared = Arc::clone(shared);
+    tokio::spawn(async move {
+        loop {
+            let first = tokio::select! {
+                () = shared.shutdown.cancelled() => break,
+                tx = rx.recv() => match tx {
+                    Some(tx) => tx,
+                    None => break,
+                },
+            };
+            let mut batch = vec![first];
+            while batch.len() < RECHECK_BATCH {
+                match rx.try_recv() {
+                    Ok(tx) => batch.push(tx),
+                    Err(_) => break,
+                }
+            }
+            if !node.status().is_live() {
+                continue;
+            }
+            let _gate = node.gate.lock().await;
+            let fresh: Vec<Vec<u8>> = {
+                let m = node.mempool();
+                let room = crate::node::MEMPOOL_SIZE.saturating_sub(m.txs.len());
+                batch
+                    .into_iter()
+                    .filter(|tx| !m.seen(&hashing::tx_hash(tx)))
+                    .take(room)
+                    .collect()
+            };
+            if fresh.is_empty() {
+                continue;
+            }
+            let reqs = fresh
+                .iter()
+                .map(|tx| {
+                    request::Value::CheckTx(RequestCheckTx {
+                        tx: tx.clone().into(),
+                        r#type: CheckTxType::New as i32,
+                    })
+                })
+                .collect();
+            match node.call_pipelined(ConnKind::Mempool, reqs).await {
+                Ok(responses) => {
+                    let mut m = node.mempool();
+                    for (tx, res) in fresh.into_iter().zip(responses) {
+                        if let response::Value::CheckTx(r) = res {
+                            if r.code == 0 {
+                                m.add(tx, r.gas_wanted);
+                            }
+                        }
+                    }
+                }
+                Err(e) => shared.node_failed(idx, &e).await,
+            }
+        }
+    });
 }
 
 async fn check_tx_new(

@@ -236,8 +236,10 @@ impl Conductor {
             committed,
             shutdown: delivery_abci::CancellationToken::new(),
             connect_timeout: config.connect_timeout,
-            mempool_gate: tokio::sync::Mutex::new(()),
         });
+        for idx in 0..shared.nodes.len() {
+            engine::spawn_gossip_worker(&shared, idx);
+        }
         // First connection attempts, all at once.
         let mut attempts = Vec::new();
         for (idx, node) in shared.nodes.iter().enumerate() {

@@ -5,13 +5,20 @@ use crate::hashing::tx_hash;
 use delivery_abci::{AbciClient, AbciError, ClientConfig, ListenAddr};
 use ed25519_dalek::SigningKey;
 use std::collections::{BTreeSet, VecDeque};
-use std::sync::Mutex as StdMutex;
+use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 use tendermint_proto::v0_38::abci::{request, response};
-use tokio::sync::Mutex;
+use tokio::sync::{mpsc, Mutex};
 
 /// Size of the cache of tx hashes already seen (CometBFT's `mempool.cache_size` default).
 const CACHE_SIZE: usize = 10_000;
+
+/// Most txs a mempool holds (CometBFT's `mempool.size` default).
+pub(crate) const MEMPOOL_SIZE: usize = 5_000;
+
+/// Most txs queued for gossip to one node; beyond it gossip to that node is dropped (the
+/// tx stays in the other mempools), as a slow CometBFT peer misses gossip.
+pub(crate) const GOSSIP_QUEUE: usize = 10_000;
 
 /// The four connections CometBFT opens to an app, in its order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -65,6 +72,8 @@ pub(crate) struct MempoolTx {
 #[derive(Debug, Default)]
 pub(crate) struct Mempool {
     pub txs: Vec<MempoolTx>,
+    /// Hashes of `txs`.
+    index: BTreeSet<Vec<u8>>,
     cache: BTreeSet<Vec<u8>>,
     cache_order: VecDeque<Vec<u8>>,
 }
@@ -93,13 +102,29 @@ impl Mempool {
 
     pub fn add(&mut self, tx: Vec<u8>, gas_wanted: i64) {
         let hash = tx_hash(&tx);
-        if !self.txs.iter().any(|t| t.hash == hash) {
+        if self.index.insert(hash.clone()) {
             self.remember(hash.clone());
             self.txs.push(MempoolTx {
                 hash,
                 tx,
                 gas_wanted,
             });
+        }
+    }
+
+    /// Whether the mempool is at [`MEMPOOL_SIZE`].
+    pub fn is_full(&self) -> bool {
+        self.txs.len() >= MEMPOOL_SIZE
+    }
+
+    /// Drops the txs whose hashes are in `hashes`.
+    pub fn remove_all(&mut self, hashes: &BTreeSet<Vec<u8>>) {
+        if hashes.is_empty() {
+            return;
+        }
+        self.txs.retain(|t| !hashes.contains(&t.hash));
+        for h in hashes {
+            self.index.remove(h);
         }
     }
 
@@ -130,6 +155,7 @@ impl Mempool {
 
     pub fn clear(&mut self) {
         self.txs.clear();
+        self.index.clear();
         self.cache.clear();
         self.cache_order.clear();
     }
@@ -152,6 +178,15 @@ pub struct Node {
     pub(crate) consensus: Mutex<Option<AbciClient>>,
     pub(crate) status: StdMutex<NodeStatus>,
     pub(crate) mempool: StdMutex<Mempool>,
+    /// CometBFT's per-node mempool lock: held from this node's Commit through the recheck of
+    /// what is left, and by every CheckTx of a new tx on this node, so no CheckTx lands between
+    /// the app's Commit (which resets its mempool view) and the recheck that rebuilds it. Each
+    /// node has its own, as each CometBFT node has.
+    pub(crate) gate: Arc<Mutex<()>>,
+    /// Txs other nodes accepted, queued for this node's gossip worker (in arrival order, as a
+    /// CometBFT peer's broadcast routine sends them).
+    pub(crate) gossip_tx: mpsc::Sender<Vec<u8>>,
+    pub(crate) gossip_rx: StdMutex<Option<mpsc::Receiver<Vec<u8>>>>,
     pub(crate) reconnecting: std::sync::atomic::AtomicBool,
 }
 
@@ -170,6 +205,7 @@ pub struct NodeCallError {
 impl Node {
     pub(crate) fn new(name: String, abci_addr: String, key: SigningKey) -> Self {
         let address = crate::key::address_of(key.verifying_key().as_bytes());
+        let (gossip_tx, gossip_rx) = mpsc::channel(GOSSIP_QUEUE);
         Node {
             name,
             abci_addr,
@@ -183,6 +219,9 @@ impl Node {
                 reason: "not connected yet".into(),
             }),
             mempool: StdMutex::new(Mempool::default()),
+            gate: Arc::new(Mutex::new(())),
+            gossip_tx,
+            gossip_rx: StdMutex::new(Some(gossip_rx)),
             reconnecting: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -236,6 +275,26 @@ impl Node {
             })
         })?;
         client.call(req).await.map_err(err)
+    }
+
+    /// Several calls pipelined on one connection (one flush), answered in order.
+    pub(crate) async fn call_pipelined(
+        &self,
+        conn: ConnKind,
+        reqs: Vec<request::Value>,
+    ) -> Result<Vec<response::Value>, NodeCallError> {
+        let mut guard = self.slot(conn).lock().await;
+        let err = |source| NodeCallError {
+            node: self.name.clone(),
+            conn,
+            source,
+        };
+        let client = guard.as_mut().ok_or_else(|| {
+            err(AbciError::ConnectionClosed {
+                expected: "a connected client",
+            })
+        })?;
+        client.call_pipelined(reqs).await.map_err(err)
     }
 
     /// Open the four connections in CometBFT's order (query, snapshot, mempool, consensus).

@@ -213,6 +213,10 @@ pub trait Engine: Send + Sync {
 
     /// The canonical head.
     fn head(&self) -> Result<BlockRef, EngineError>;
+
+    /// The hashes of every transaction in the pool (pending and queued), in hash order. A
+    /// consensus client rechecking its mempool after a block asks once instead of once per tx.
+    fn pooled_hashes(&self) -> Result<Vec<H256>, EngineError>;
 }
 
 #[cfg(test)]

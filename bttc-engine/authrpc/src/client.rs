@@ -292,6 +292,10 @@ impl Engine for AuthRpcClient {
     fn head(&self) -> Result<BlockRef, EngineError> {
         self.call(method::HEAD, Vec::new(), None)
     }
+
+    fn pooled_hashes(&self) -> Result<Vec<bttc_engine_api::H256>, EngineError> {
+        self.call(method::POOLED_HASHES, Vec::new(), None)
+    }
 }
 
 #[cfg(test)]

@@ -244,6 +244,10 @@ fn call(engine: &dyn Engine, name: &str, params: Vec<Value>) -> Result<Value, Rp
             Params::new(name, &[], 0, params)?;
             engine_call(name, || engine.head())
         }
+        method::POOLED_HASHES => {
+            Params::new(name, &[], 0, params)?;
+            engine_call(name, || engine.pooled_hashes())
+        }
         other => Err(RpcError::new(
             code::METHOD_NOT_FOUND,
             format!(
@@ -290,6 +294,9 @@ mod tests {
         }
         fn head(&self) -> Result<BlockRef, EngineError> {
             panic!("head exploded")
+        }
+        fn pooled_hashes(&self) -> Result<Vec<bttc_engine_api::H256>, EngineError> {
+            Err(EngineError::Storage("disk gone".into()))
         }
     }
 

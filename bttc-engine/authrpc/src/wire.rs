@@ -23,16 +23,19 @@ pub mod method {
     pub const CHECK_TX: &str = "bttc_checkTx";
     /// `[]` → `BlockRef` (BTTC extension).
     pub const HEAD: &str = "bttc_head";
+    /// `[]` → the hashes of every pooled transaction (BTTC extension).
+    pub const POOLED_HASHES: &str = "bttc_pooledHashes";
 }
 
 /// What `engine_exchangeCapabilities` answers: every method served except itself (as the Engine
 /// API specifies).
-pub const CAPABILITIES: [&str; 5] = [
+pub const CAPABILITIES: [&str; 6] = [
     method::FORKCHOICE_UPDATED,
     method::GET_PAYLOAD,
     method::NEW_PAYLOAD,
     method::CHECK_TX,
     method::HEAD,
+    method::POOLED_HASHES,
 ];
 
 /// JSON-RPC and Engine API error codes.

@@ -718,4 +718,8 @@ impl Engine for InProcessEngine {
     fn head(&self) -> Result<BlockRef, EngineError> {
         Ok(self.lock()?.block_ref())
     }
+
+    fn pooled_hashes(&self) -> Result<Vec<api::H256>, EngineError> {
+        Ok(self.lock()?.pool.hashes().map(|h| h256(*h)).collect())
+    }
 }

@@ -201,6 +201,11 @@ impl TxPool {
         self.len().saturating_sub(self.pending)
     }
 
+    /// The hashes of every pooled transaction, in hash order.
+    pub fn hashes(&self) -> impl Iterator<Item = &B256> {
+        self.by_hash.keys()
+    }
+
     /// Whether the pool holds this transaction.
     pub fn contains(&self, hash: &B256) -> bool {
         self.by_hash.contains_key(hash)

@@ -279,6 +279,16 @@ impl TestChain {
             .unwrap()
     }
 
+    #[allow(dead_code)] // Not every test file rechecks.
+    pub fn recheck_tx(&self, tx: &[u8]) -> pb::ResponseCheckTx {
+        self.app
+            .check_tx(pb::RequestCheckTx {
+                tx: tx.to_vec().into(),
+                r#type: pb::CheckTxType::Recheck as i32,
+            })
+            .unwrap()
+    }
+
     pub fn app_hash(&self) -> Vec<u8> {
         self.app
             .info(pb::RequestInfo::default())
