@@ -6,12 +6,44 @@
 //!   (root chain name, tx hash, block number, log index). A root event is applied at most once,
 //!   ever: [`RootEvent::mark_applied`] records `(root chain, block number, log index)`, which is
 //!   unique on an EVM chain because `logIndex` counts logs within the block.
+//! - The **registry** ([`Params`], chain state, changeable by governance through
+//!   [`set_params`]): every root chain `{name, kind, chain_id, stake_manager (staking chain
+//!   only), state_sender, root_chain_manager, confirmations}` and `staking_chain`. Other modules
+//!   read it through [`chain`], [`chains`], [`staking_chain`] and [`require_chain`]. RPC URLs
+//!   are node configuration, not state. See `docs/modules/rootchain.md`.
 //!
-//! # State
+//! # State (keys in [`state_key`]; changing one is a migration)
 //!
-//! `rootchain/applied/<root chain>/<block number be u64>/<log index be u64>` → empty.
+//! - `rootchain/params` → [`Params`] (JSON).
+//! - `rootchain/applied/<root chain>/<block number be u64>/<log index be u64>` → empty.
+//!
+//! Msgs: none (the registry changes by genesis or governance). Events: none. Queries:
+//! [`query`]. Errors: [`RootChainError`], codespace `rootchain`.
+//!
+//! # Wiring into the app (app/app)
+//!
+//! - **Genesis**: add `rootchain: delivery_rootchain::Genesis` to the app genesis (serde
+//!   default: an empty, dormant registry) and call [`RootChainModule`]'s `validate_genesis` /
+//!   `init_genesis` / `export_genesis` like span. Init it **before** any module whose genesis or
+//!   messages read the registry (staking, clerk). The export carries the applied set.
+//! - **Queries**: route `custom/rootchain/<path>` to [`RootChainModule`]'s `query`.
+//! - **Governance**: a param change calls [`set_params`] (it validates; a rejection leaves
+//!   state untouched).
+//! - **Bridge**: reads [`chain`]`(state, name)` for the contract addresses and `confirmations`
+//!   of the chain a side message names; the RPC endpoint per chain name comes from node config.
 
+pub mod genesis;
+pub mod params;
+pub mod query;
+pub mod state;
+pub mod state_key;
 pub mod tron;
+
+pub use genesis::{Genesis, RootChainModule};
+pub use params::{Params, RootChainConfig};
+pub use state::{
+    applied_events, chain, chains, require_chain, set_params, staking_chain, AppliedEvent,
+};
 
 use delivery_module::codec;
 use delivery_module::{ErrorCode, ExecError, TxError};
@@ -71,7 +103,7 @@ impl std::fmt::Display for RootChainKind {
     }
 }
 
-/// Errors of root-chain references (codespace `rootchain`).
+/// Errors of the rootchain module (codespace `rootchain`; codes are append-only).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RootChainError {
     /// A field is malformed.
@@ -83,6 +115,18 @@ pub enum RootChainError {
     /// An address is neither `0x` hex nor TRON base58check.
     #[error("invalid root-chain address {0:?}: expected 0x + 40 hex digits, 41 + 40 hex digits, or TRON base58check (T...)")]
     BadAddress(String),
+    /// The named root chain is not in the registry.
+    #[error("unknown root chain {0}")]
+    UnknownChain(String),
+    /// The registry breaks a rule.
+    #[error("invalid rootchain params: {0}")]
+    InvalidParams(String),
+    /// The genesis section is inconsistent.
+    #[error("invalid rootchain genesis: {0}")]
+    InvalidGenesis(String),
+    /// A query argument is malformed.
+    #[error("bad query argument: {0}")]
+    BadQuery(String),
 }
 
 impl ErrorCode for RootChainError {
@@ -92,6 +136,10 @@ impl ErrorCode for RootChainError {
             RootChainError::Invalid(_) => 2,
             RootChainError::AlreadyApplied(_) => 3,
             RootChainError::BadAddress(_) => 4,
+            RootChainError::UnknownChain(_) => 5,
+            RootChainError::InvalidParams(_) => 6,
+            RootChainError::InvalidGenesis(_) => 7,
+            RootChainError::BadQuery(_) => 8,
         }
     }
 }
