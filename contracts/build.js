@@ -12,6 +12,11 @@
 // Groups (each compiled separately, optimizer on with 200 runs):
 //   src/system  evmVersion "berlin": genesis system contracts, must run on every engine profile;
 //               placed in the genesis alloc as runtime code, so no immutables or libraries to link.
+//   src/child   evmVersion "berlin": the BTTC side of the token bridge (ChildChainManager, a
+//               genesis system contract, and the ChildERC20 it deploys); same rules as src/system.
+//   src/root    evmVersion "berlin": root-chain contracts (staking, state sender, token bridge);
+//               deployed by transactions, so immutables are allowed. berlin keeps them free of
+//               PUSH0 and the newer opcodes that not every root chain's EVM (TRON's TVM) has.
 //   src/test    solc's default evmVersion: contracts for client tests and benchmarks.
 // Libraries and interfaces (src/lib, imported) produce no artifact.
 //
@@ -28,6 +33,8 @@ const PRE_LONDON_DEPRECATION =
   "Support for EVM versions older than london is deprecated and will be removed in the future.";
 const GROUPS = [
   { dir: "src/system", evmVersion: "berlin", genesis: true },
+  { dir: "src/child", evmVersion: "berlin", genesis: true },
+  { dir: "src/root", evmVersion: "berlin", genesis: false },
   { dir: "src/test", evmVersion: null, genesis: false },
 ];
 

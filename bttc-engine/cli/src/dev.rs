@@ -1,6 +1,10 @@
 //! `bttc dev`: a standalone auto-mining dev chain. One process, one engine, funded dev
 //! accounts, the Ethereum JSON-RPC on 127.0.0.1:8545, blocks every `--block-time` or as soon as
 //! transactions arrive (`--on-tx`). Account 0 seals the blocks and receives the tips.
+//!
+//! With `--root-chain <tron|eth|bsc>` the chain plays a root chain for Delivery: the root
+//! contracts are deployed in its first blocks and listed in a root-contracts file
+//! ([`crate::rootchain`]).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,6 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::datadir::{write_atomic, DataDir};
 use crate::producer::{produce, Produced};
+use crate::rootchain::{self, GenesisValidator, RootChainSetup};
+use delivery_rootchain::RootChainKind;
 
 /// `bttc dev` flags.
 #[derive(clap::Args, Debug)]
@@ -26,8 +32,8 @@ pub struct DevArgs {
     /// Delete the dev chain in the data directory first.
     #[arg(long)]
     pub reset: bool,
-    /// Chain id of a new dev chain.
-    #[arg(long, default_value_t = 1337)]
+    /// Chain id of a new dev chain (not with --root-chain: see --root-chain-id).
+    #[arg(long, default_value_t = 1337, conflicts_with = "root_chain")]
     pub chain_id: u64,
     /// Number of funded dev accounts of a new dev chain.
     #[arg(long, default_value_t = 10)]
@@ -41,6 +47,24 @@ pub struct DevArgs {
     /// Ethereum JSON-RPC listen address (HTTP and WebSocket).
     #[arg(long, default_value = "127.0.0.1:8545")]
     pub http_addr: std::net::SocketAddr,
+    /// Play a root chain (tron, eth or bsc): deploy the root contracts (staking token,
+    /// TestToken, StakeManager, StateSender, RootChainManager + ERC20Predicate) in the first
+    /// blocks and write the root-contracts file.
+    #[arg(long, value_name = "KIND")]
+    pub root_chain: Option<RootChainKind>,
+    /// Chain id of a new dev root chain [default: 728126428 for tron (TRON mainnet's), 31337
+    /// for eth; required for bsc].
+    #[arg(long, value_name = "N", requires = "root_chain")]
+    pub root_chain_id: Option<u64>,
+    /// Also write the root-contracts file here (it is always written to
+    /// <datadir>/root-contracts.json).
+    #[arg(long, value_name = "FILE", requires = "root_chain")]
+    pub contracts_out: Option<PathBuf>,
+    /// Validators to stake at deployment, in order (ids 1..n): a JSON list of
+    /// {"signer_pubkey": "0x04…", "amount": "decimal atto-BTT", "owner": "0x…" (optional,
+    /// default the signer)}.
+    #[arg(long, value_name = "FILE", requires = "root_chain")]
+    pub genesis_validators: Option<PathBuf>,
 }
 
 /// Balance of every dev account: one million BTT.
@@ -81,7 +105,24 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
             .with_context(|| format!("removing {}", dir.root().display()))?;
     }
     dir.create()?;
-    let keys = ensure_dev_chain(&dir, &args)?;
+    let validators: Vec<GenesisValidator> = match &args.genesis_validators {
+        Some(path) => rootchain::read_genesis_validators(path)?,
+        None => Vec::new(),
+    };
+    let chain_id = match args.root_chain {
+        Some(kind) => match args.root_chain_id {
+            Some(id) => id,
+            None => rootchain::default_chain_id(kind)?,
+        },
+        None => args.chain_id,
+    };
+    // On a root chain the deployer and the validator owners get funds too.
+    let mut extra_funded = Vec::new();
+    if args.root_chain.is_some() {
+        extra_funded.push(rootchain::deployer_key()?.address());
+        extra_funded.extend(validators.iter().map(|v| v.owner));
+    }
+    let keys = ensure_dev_chain(&dir, &args, chain_id, &extra_funded)?;
     let spec = ChainSpec::from_file(&dir.genesis())
         .with_context(|| format!("reading {}", dir.genesis().display()))?;
     let chain_id = spec.chain_id;
@@ -93,6 +134,21 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
         .first()
         .cloned()
         .context("the dev chain has no accounts")?;
+    let root = match args.root_chain {
+        Some(kind) => {
+            let accounts: Vec<_> = keys.iter().map(|k| k.address()).collect();
+            let setup = RootChainSetup {
+                kind,
+                chain_id,
+                datadir: dir.root(),
+                accounts: &accounts,
+                validators: &validators,
+                producer: &producer,
+            };
+            Some(rootchain::ensure_deployed(&engine, &setup)?)
+        }
+        None => None,
+    };
 
     println!("bttc dev chain {chain_id} in {}", dir.root().display());
     println!(
@@ -114,6 +170,41 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     runtime.block_on(async move {
         let rpc = crate::start::serve_eth_rpc(Arc::clone(&engine), args.http_addr, None).await?;
+        if let Some(mut file) = root {
+            file.rpc_url = format!("http://{}", rpc.local_addr());
+            let text = format!("{}\n", serde_json::to_string_pretty(&file)?);
+            let path = rootchain::contracts_file(dir.root());
+            write_atomic(&path, text.as_bytes())?;
+            if let Some(out) = &args.contracts_out {
+                write_atomic(out, text.as_bytes())?;
+            }
+            let c = &file.contracts;
+            println!(
+                "Root chain {} (chain id {}), contracts deployed at block {}, listed in {}:",
+                file.chain_type,
+                file.chain_id,
+                file.deploy_block,
+                args.contracts_out.as_deref().unwrap_or(&path).display()
+            );
+            for (name, a) in [
+                ("StakeManager", &c.stake_manager),
+                ("StateSender", &c.state_sender),
+                ("RootChainManager", &c.root_chain_manager),
+                ("ERC20Predicate", &c.erc20_predicate),
+                ("staking token (BTT)", &c.staking_token),
+                ("TestToken", &c.test_token),
+            ] {
+                println!(
+                    "  {name:<20} {}{}",
+                    a.address,
+                    a.base58
+                        .as_deref()
+                        .map(|b| format!("  {b}"))
+                        .unwrap_or_default()
+                );
+            }
+            println!("  validators staked    {}", file.validators.len());
+        }
         println!(
             "Ethereum JSON-RPC on http://{0} and ws://{0}",
             rpc.local_addr()
@@ -205,7 +296,12 @@ pub fn mine(
 
 /// Creates the dev chain's genesis and account file if the data directory has none; returns
 /// the dev keys.
-fn ensure_dev_chain(dir: &DataDir, args: &DevArgs) -> anyhow::Result<Vec<PrivateKeySigner>> {
+fn ensure_dev_chain(
+    dir: &DataDir,
+    args: &DevArgs,
+    chain_id: u64,
+    extra_funded: &[alloy_primitives::Address],
+) -> anyhow::Result<Vec<PrivateKeySigner>> {
     if dir.genesis().exists() {
         let text = std::fs::read_to_string(dir.dev_accounts()).with_context(|| {
             format!(
@@ -228,8 +324,14 @@ fn ensure_dev_chain(dir: &DataDir, args: &DevArgs) -> anyhow::Result<Vec<Private
         bail!("--accounts must be at least 1 (account 0 seals the blocks)");
     }
     let keys = dev_keys(args.accounts)?;
-    let funded: Vec<_> = keys.iter().map(|k| (k.address(), dev_balance())).collect();
-    let genesis = bttc_engine_contracts::dev_genesis_json(args.chain_id, &funded)
+    let funded: std::collections::BTreeMap<_, _> = keys
+        .iter()
+        .map(|k| k.address())
+        .chain(extra_funded.iter().copied())
+        .map(|a| (a, dev_balance()))
+        .collect();
+    let funded: Vec<_> = funded.into_iter().collect();
+    let genesis = bttc_engine_contracts::dev_genesis_json(chain_id, &funded)
         .context("building the dev genesis")?;
     let accounts: Vec<DevAccount> = keys
         .iter()

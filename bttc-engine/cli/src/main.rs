@@ -3,7 +3,8 @@
 //! - `bttc init --genesis FILE` creates a data directory with the genesis block.
 //! - `bttc start` serves the engine API (127.0.0.1:8551, JWT) that Delivery drives, and the
 //!   Ethereum JSON-RPC (127.0.0.1:8545, HTTP and WebSocket) for users.
-//! - `bttc dev` runs a standalone auto-mining dev chain with funded accounts.
+//! - `bttc dev` runs a standalone auto-mining dev chain with funded accounts; with
+//!   `--root-chain <tron|eth>` it plays a root chain with the root contracts deployed.
 //!
 //! Errors print as one line on stderr with a non-zero exit status.
 
@@ -14,6 +15,7 @@ mod datadir;
 mod dev;
 mod init;
 mod producer;
+mod rootchain;
 mod start;
 
 use std::process::ExitCode;

@@ -4,10 +4,14 @@
 // come from the including test file's crate-level header.
 #![allow(dead_code)]
 
+pub mod chain;
+pub mod root;
+
 use alloy_primitives::{keccak256, Address, Bytes, Log, TxKind, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
 use bttc_engine_api::{self as api, Engine};
 use bttc_engine_executor::{InProcessEngine, LogLocation};
+#[allow(unused_imports)]
 pub use bttc_engine_testkit::{import, key, record, CHAIN_ID};
 
 /// A dev genesis from `dev_genesis_json` with keys 1 and 2 funded, plus `extra` runtime code.

@@ -1,0 +1,373 @@
+//! `bttc dev --root-chain tron|eth` (the binary): the root contracts are deployed in the first
+//! blocks, the root-contracts file lists them (base58 on TRON), the chain answers for them over
+//! the Ethereum JSON-RPC (code, staked validators, the mapped token, the registration), and a
+//! restart of the same data directory deploys nothing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    missing_docs
+)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use alloy_primitives::{Address, Bytes, B256, U256};
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
+use bttc_engine_contracts::abi::{IRootChainManager, IStakeManager, IStateSender, IERC20};
+use bttc_engine_contracts::root_contracts::RootContractsFile;
+use serde_json::{json, Value};
+
+struct Node {
+    child: Child,
+    url: String,
+}
+
+fn command(datadir: &Path, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bttc"));
+    cmd.args([
+        "dev",
+        "--datadir",
+        &datadir.display().to_string(),
+        "--block-time",
+        "100ms",
+        "--http-addr",
+        "127.0.0.1:0",
+        "--log-level",
+        "warn",
+    ])
+    .args(extra);
+    cmd
+}
+
+impl Node {
+    fn start(datadir: &Path, extra: &[&str]) -> Node {
+        let mut child = command(datadir, extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("bttc dev exited before serving RPC")
+                .unwrap();
+            if let Some(rest) = line.strip_prefix("Ethereum JSON-RPC on ") {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Node { child, url }
+    }
+
+    fn stop(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    fn rpc(&self, method: &str, params: Value) -> Value {
+        let body: Value = reqwest::blocking::Client::new()
+            .post(&self.url)
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert!(body.get("error").is_none(), "{method}: {body}");
+        body["result"].clone()
+    }
+
+    fn code(&self, a: Address) -> Bytes {
+        self.rpc("eth_getCode", json!([a, "latest"]))
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    fn view<C: SolCall>(&self, to: Address, call: C) -> C::Return {
+        let out: Bytes = self
+            .rpc(
+                "eth_call",
+                json!([{"to": to, "data": Bytes::from(call.abi_encode())}, "latest"]),
+            )
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        C::abi_decode_returns(&out).unwrap()
+    }
+
+    fn nonce(&self, a: Address) -> u64 {
+        let n = self.rpc("eth_getTransactionCount", json!([a, "latest"]));
+        u64::from_str_radix(n.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+    }
+}
+
+fn key(n: u8) -> PrivateKeySigner {
+    PrivateKeySigner::from_bytes(&B256::repeat_byte(n)).unwrap()
+}
+
+fn pubkey(k: &PrivateKeySigner) -> String {
+    let point = k.credential().verifying_key().to_encoded_point(false);
+    format!("0x{}", alloy_primitives::hex::encode(point.as_bytes()))
+}
+
+fn read_file(path: &Path) -> RootContractsFile {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn a(s: &str) -> Address {
+    s.parse().unwrap()
+}
+
+#[test]
+fn a_tron_dev_root_chain_has_the_root_contracts_and_keeps_them_across_restarts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let datadir = tmp.path().join("root");
+    let out = tmp.path().join("contracts.json");
+    let validators = tmp.path().join("validators.json");
+    let owner = Address::repeat_byte(0x0e);
+    std::fs::write(
+        &validators,
+        json!([
+            {"signer_pubkey": pubkey(&key(5)), "amount": "1000000000000000000"},
+            {"signer_pubkey": pubkey(&key(6)), "amount": "2500", "owner": owner},
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let args = [
+        "--root-chain",
+        "tron",
+        "--contracts-out",
+        out.to_str().unwrap(),
+        "--genesis-validators",
+        validators.to_str().unwrap(),
+    ];
+    let node = Node::start(&datadir, &args);
+
+    // The file, in both places.
+    let file = read_file(&out);
+    assert_eq!(file, read_file(&datadir.join("root-contracts.json")));
+    assert_eq!(file.chain_type, "tron");
+    assert_eq!(file.chain_id, 728_126_428);
+    assert_eq!(file.rpc_url, node.url);
+    assert_eq!(file.deploy_block, 1);
+    assert_eq!(
+        file.child_chain_manager,
+        "0x0000000000000000000000000000000000001100"
+    );
+    assert_eq!((file.min_stake.as_str(), file.withdrawal_delay), ("1", 1));
+    let c = &file.contracts;
+    let all = [
+        &file.deployer,
+        &c.staking_token,
+        &c.test_token,
+        &c.stake_manager,
+        &c.state_sender,
+        &c.root_chain_manager,
+        &c.erc20_predicate,
+    ];
+    for entry in all {
+        let base58 = entry.base58.as_deref().unwrap();
+        assert!(base58.starts_with('T'), "{base58}");
+        assert_eq!(
+            delivery_rootchain::tron::from_base58(base58).unwrap(),
+            a(&entry.address).0 .0
+        );
+    }
+    let (btt, test, sm, ss, rcm, predicate) = (
+        a(&c.staking_token.address),
+        a(&c.test_token.address),
+        a(&c.stake_manager.address),
+        a(&c.state_sender.address),
+        a(&c.root_chain_manager.address),
+        a(&c.erc20_predicate.address),
+    );
+
+    // The chain: its id, the deployed code.
+    assert_eq!(node.rpc("eth_chainId", json!([])), "0x2b6653dc");
+    let art = |f: fn() -> Result<
+        &'static bttc_engine_contracts::Artifact,
+        bttc_engine_contracts::ContractsError,
+    >| f().unwrap().deployed_bytecode.clone();
+    assert_eq!(node.code(ss), art(bttc_engine_contracts::state_sender));
+    assert_eq!(node.code(btt), art(bttc_engine_contracts::test_token));
+    assert_eq!(node.code(test), art(bttc_engine_contracts::test_token));
+    // Immutables are filled in at deployment: same length as the artifact's runtime.
+    for (address, f) in [
+        (sm, bttc_engine_contracts::stake_manager as fn() -> _),
+        (rcm, bttc_engine_contracts::root_chain_manager),
+        (predicate, bttc_engine_contracts::erc20_predicate),
+    ] {
+        assert_eq!(node.code(address).len(), art(f).len(), "{address}");
+    }
+
+    // Staking: both validators, in order, with the StakeManager's dev settings.
+    assert_eq!(node.view(sm, IStakeManager::tokenCall {}), btt);
+    assert_eq!(node.view(sm, IStakeManager::minStakeCall {}), U256::from(1));
+    assert_eq!(
+        node.view(sm, IStakeManager::validatorCountCall {}),
+        U256::from(2)
+    );
+    assert_eq!(
+        node.view(sm, IStakeManager::totalStakedCall {}),
+        U256::from(1_000_000_000_000_002_500u64)
+    );
+    let v1 = node.view(
+        sm,
+        IStakeManager::getValidatorCall {
+            validatorId: U256::from(1),
+        },
+    );
+    assert_eq!(
+        (v1.signer, v1.amount, v1.nonce, v1.status),
+        (
+            key(5).address(),
+            U256::from(10u64.pow(18)),
+            U256::from(1),
+            1
+        )
+    );
+    assert_eq!(
+        node.view(
+            sm,
+            IStakeManager::ownerOfCall {
+                tokenId: U256::from(1)
+            }
+        ),
+        key(5).address()
+    );
+    assert_eq!(
+        node.view(
+            sm,
+            IStakeManager::ownerOfCall {
+                tokenId: U256::from(2)
+            }
+        ),
+        owner
+    );
+    let ids: Vec<_> = file
+        .validators
+        .iter()
+        .map(|v| (v.id, a(&v.signer), v.amount.clone()))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            (1, key(5).address(), "1000000000000000000".to_owned()),
+            (2, key(6).address(), "2500".to_owned())
+        ]
+    );
+
+    // The bridge: registered, TestToken mapped to the CREATE2 child address.
+    assert_eq!(
+        node.view(
+            ss,
+            IStateSender::registrationsCall {
+                receiver: bttc_engine_contracts::CHILD_CHAIN_MANAGER_ADDRESS
+            }
+        ),
+        rcm
+    );
+    assert_eq!(node.view(ss, IStateSender::counterCall {}), U256::from(1));
+    assert_eq!(
+        node.view(rcm, IRootChainManager::predicateCall {}),
+        predicate
+    );
+    let child = bttc_engine_contracts::child_token_address(728_126_428, test).unwrap();
+    assert_eq!(
+        node.view(
+            rcm,
+            IRootChainManager::rootToChildTokenCall { rootToken: test }
+        ),
+        child
+    );
+    assert_eq!(file.mapped_tokens.len(), 1);
+    assert_eq!(a(&file.mapped_tokens[0].root_token), test);
+    assert_eq!(a(&file.mapped_tokens[0].child_token), child);
+
+    // The dev accounts hold BTT and TestToken.
+    let accounts: Value =
+        serde_json::from_str(&std::fs::read_to_string(datadir.join("dev-accounts.json")).unwrap())
+            .unwrap();
+    let first = a(accounts[0]["address"].as_str().unwrap());
+    let million = U256::from(10u64).pow(U256::from(24));
+    for token in [btt, test] {
+        assert_eq!(
+            node.view(token, IERC20::balanceOfCall { holder: first }),
+            million
+        );
+    }
+    assert_eq!(node.view(btt, IERC20::symbolCall {}), "BTT");
+    assert_eq!(node.view(btt, IERC20::nameCall {}), "BitTorrent");
+
+    // Restart: nothing is deployed again; the file keeps the addresses.
+    let deployer = a(&file.deployer.address);
+    let sent = node.nonce(deployer);
+    node.stop();
+    let node = Node::start(&datadir, &args);
+    assert_eq!(node.nonce(deployer), sent);
+    let again = read_file(&out);
+    assert_eq!(again.rpc_url, node.url);
+    assert_eq!(
+        RootContractsFile {
+            rpc_url: file.rpc_url.clone(),
+            ..again
+        },
+        file
+    );
+    node.stop();
+
+    // The same data directory as another root chain is refused.
+    let output = command(&datadir, &["--root-chain", "eth"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("chain id 728126428"), "{stderr}");
+}
+
+#[test]
+fn an_eth_dev_root_chain_uses_its_own_chain_id_and_hex_addresses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let node = Node::start(tmp.path(), &["--root-chain", "eth"]);
+    let text = std::fs::read_to_string(tmp.path().join("root-contracts.json")).unwrap();
+    assert!(!text.contains("base58"), "{text}");
+    let file: RootContractsFile = serde_json::from_str(&text).unwrap();
+    assert_eq!((file.chain_type.as_str(), file.chain_id), ("eth", 31_337));
+    assert!(file.validators.is_empty());
+    assert_eq!(node.rpc("eth_chainId", json!([])), "0x7a69");
+    let sm = a(&file.contracts.stake_manager.address);
+    assert_eq!(
+        node.view(sm, IStakeManager::validatorCountCall {}),
+        U256::ZERO
+    );
+    assert_eq!(
+        node.view(sm, IStakeManager::currentEpochCall {}),
+        U256::from(1)
+    );
+    node.stop();
+
+    // Flags that need --root-chain, and --chain-id with it, are refused by the parser.
+    let other = tempfile::tempdir().unwrap();
+    for bad in [
+        &["--root-chain-id", "5"][..],
+        &["--root-chain", "eth", "--chain-id", "5"][..],
+        &["--root-chain", "bsc"][..],
+    ] {
+        let output = command(other.path(), bad).output().unwrap();
+        assert!(!output.status.success(), "{bad:?} was accepted");
+    }
+}
