@@ -22,7 +22,8 @@ pub struct Args {
     /// CometBFT runs there].
     #[arg(long)]
     rpc: Option<SocketAddr>,
-    /// Block interval [default: testnet.json's block_time].
+    /// Target block interval; the pause after each commit is 90 % of it, as `deliveryd
+    /// testnet` sets CometBFT's timeout_commit [default: testnet.json's block_time].
     #[arg(long, value_parser = config::parse_duration)]
     block_time: Option<Duration>,
 }
@@ -48,7 +49,18 @@ pub fn run(args: Args, _globals: &crate::Globals) -> anyhow::Result<()> {
     let mut validators = Vec::with_capacity(nodes.len());
     let mut first_home = None;
     let mut first_rpc = None;
-    for n in nodes {
+    // Every node's own RPC address: the conductor serves each, speaking for that node.
+    let mut node_rpcs = Vec::with_capacity(nodes.len());
+    for (idx, n) in nodes.iter().enumerate() {
+        if idx > 0 {
+            let laddr = field(n, "rpc_laddr")?;
+            let addr: std::net::SocketAddr = laddr
+                .strip_prefix("tcp://")
+                .with_context(|| format!("node {idx}'s rpc_laddr {laddr} is not tcp://"))?
+                .parse()
+                .with_context(|| format!("node {idx}'s rpc_laddr {laddr}"))?;
+            node_rpcs.push((idx, addr));
+        }
         let home = PathBuf::from(field(n, "home")?);
         let key_path = home.join("config/priv_validator_key.json");
         validators.push(ValidatorNode {
@@ -85,8 +97,11 @@ pub fn run(args: Args, _globals: &crate::Globals) -> anyhow::Result<()> {
             .unwrap_or(Duration::from_secs(1)),
     };
     let mut cfg = ConductorConfig::new(genesis, validators);
-    cfg.block_interval = block_time;
+    cfg.block_interval = config::timeout_commit_for(block_time);
     cfg.rpc_listen = Some(rpc);
+    if args.rpc.is_none() {
+        cfg.node_rpc_listen = node_rpcs;
+    }
     cfg.store_dir = Some(args.testnet_dir.join("conductor"));
     cfg.connect_timeout = Duration::from_secs(120);
     cfg.moniker = "deliveryd-conductor".into();

@@ -122,7 +122,7 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
             genesis,
             vec![ValidatorNode { name: "dev".into(), abci_addr: abci_addr.clone(), key }],
         );
-        conductor.block_interval = args.block_time;
+        conductor.block_interval = config::timeout_commit_for(args.block_time);
         conductor.rpc_listen = Some(args.rpc);
         conductor.store_dir = Some(home.data_dir().join("conductor"));
         conductor.moniker = "deliveryd-dev".into();

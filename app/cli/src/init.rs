@@ -41,7 +41,7 @@ pub struct Args {
     /// Genesis balance of the signer account, in the smallest unit.
     #[arg(long, default_value = DEFAULT_AMOUNT)]
     amount: u128,
-    /// Target block interval (CometBFT's timeout_commit), e.g. 1s or 500ms.
+    /// Target block interval, e.g. 1s or 500ms; CometBFT's timeout_commit is set to 90 % of it.
     #[arg(long, default_value = "1s", value_parser = config::parse_duration)]
     block_time: Duration,
     #[command(flatten)]

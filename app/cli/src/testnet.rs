@@ -47,7 +47,7 @@ pub struct Args {
     /// 4 BTTC engine API, 5 BTTC Ethereum JSON-RPC}.
     #[arg(long, default_value_t = config::DEFAULT_P2P_PORT)]
     starting_port: u16,
-    /// Target block interval (CometBFT's timeout_commit), e.g. 1s or 500ms.
+    /// Target block interval, e.g. 1s or 500ms; CometBFT's timeout_commit is set to 90 % of it.
     #[arg(long, default_value = "1s", value_parser = config::parse_duration)]
     block_time: Duration,
     /// Extra funded accounts for load tests; their keys go to DIR/accounts (test keyring).

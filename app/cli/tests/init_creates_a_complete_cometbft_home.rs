@@ -183,7 +183,10 @@ fn init_creates_a_complete_home_with_cometbft_shapes() {
         config["rpc"]["laddr"].as_str(),
         Some("tcp://127.0.0.1:26657")
     );
-    assert_eq!(config["consensus"]["timeout_commit"].as_str(), Some("1s"));
+    assert_eq!(
+        config["consensus"]["timeout_commit"].as_str(),
+        Some("900ms")
+    );
     assert_eq!(
         config["consensus"]["create_empty_blocks"].as_bool(),
         Some(true)
@@ -230,7 +233,7 @@ fn init_prints_node_id_and_addresses_as_text() {
     let config = read_toml(&home.join("config/config.toml"));
     assert_eq!(
         config["consensus"]["timeout_commit"].as_str(),
-        Some("250ms")
+        Some("225ms")
     );
     let genesis = read_json(&home.join("config/genesis.json"));
     assert_eq!(

@@ -74,7 +74,10 @@ fn testnet_of_four_writes_distinct_ports_peers_and_one_genesis() {
         assert_eq!(config["p2p"]["laddr"].as_str(), node["p2p_laddr"].as_str());
         assert_eq!(config["rpc"]["laddr"].as_str(), node["rpc_laddr"].as_str());
         assert_eq!(app["client"]["rpc_url"].as_str(), node["rpc_url"].as_str());
-        assert_eq!(config["consensus"]["timeout_commit"].as_str(), Some("1s"));
+        assert_eq!(
+            config["consensus"]["timeout_commit"].as_str(),
+            Some("900ms")
+        );
         let node_key = read_json(&home.join("config/node_key.json"));
         let node_private = base64_decode(node_key["priv_key"]["value"].as_str().unwrap());
         let node_id = hex::encode(&sha2::Sha256::digest(&node_private[32..])[..20]);

@@ -128,6 +128,9 @@ pub struct ConductorConfig {
     /// Index in `validators` of the node the RPC speaks for (its query and mempool
     /// connections, its commit view). Default 0.
     pub rpc_node: usize,
+    /// More RPC endpoints, each speaking for one node, as each CometBFT node serves its own
+    /// RPC: a tx broadcast there enters that node's mempool first, and queries go to its app.
+    pub node_rpc_listen: Vec<(usize, SocketAddr)>,
     /// Directory of the persistent block store; `None`: in memory only.
     pub store_dir: Option<PathBuf>,
     /// How long one connection attempt to an app may take.
@@ -147,6 +150,7 @@ impl ConductorConfig {
             block_interval: Duration::from_secs(1),
             rpc_listen: None,
             rpc_node: 0,
+            node_rpc_listen: Vec::new(),
             store_dir: None,
             connect_timeout: Duration::from_secs(10),
             broadcast_tx_commit_timeout: Duration::from_secs(10),
@@ -172,6 +176,8 @@ pub struct ConductorHandle {
     rpc_addr: Option<SocketAddr>,
     driver: Option<JoinHandle<()>>,
     rpc: Option<JoinHandle<()>>,
+    /// The per-node RPC endpoints' tasks.
+    node_rpcs: Vec<JoinHandle<()>>,
 }
 
 impl Conductor {
@@ -263,8 +269,11 @@ impl Conductor {
         }
         let mut driver = Driver::new(Arc::clone(&shared), config.block_interval);
         driver.handshake_connected().await;
-        let (rpc_addr, rpc) = match config.rpc_listen {
-            Some(addr) => {
+        let serve_rpc = |addr: SocketAddr, node: usize| {
+            let shared = Arc::clone(&shared);
+            let moniker = config.moniker.clone();
+            let commit_timeout = config.broadcast_tx_commit_timeout;
+            async move {
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .map_err(|source| ConductorError::Rpc { addr, source })?;
@@ -274,16 +283,35 @@ impl Conductor {
                 let task = rpc::serve(
                     listener,
                     rpc::RpcContext {
-                        shared: Arc::clone(&shared),
-                        moniker: config.moniker.clone(),
+                        shared,
+                        moniker,
                         listen: local,
-                        commit_timeout: config.broadcast_tx_commit_timeout,
+                        commit_timeout,
+                        node,
                     },
                 );
+                Ok::<_, ConductorError>((local, task))
+            }
+        };
+        let (rpc_addr, rpc) = match config.rpc_listen {
+            Some(addr) => {
+                let (local, task) = serve_rpc(addr, config.rpc_node).await?;
                 (Some(local), Some(task))
             }
             None => (None, None),
         };
+        let mut node_rpcs = Vec::with_capacity(config.node_rpc_listen.len());
+        for (node, addr) in &config.node_rpc_listen {
+            if *node >= shared.nodes.len() {
+                return Err(ConductorError::Config(format!(
+                    "node_rpc_listen names node {node}, but there are {} nodes",
+                    shared.nodes.len()
+                )));
+            }
+            let (local, task) = serve_rpc(*addr, *node).await?;
+            tracing::info!(node = %shared.nodes.get(*node).map_or("?", |n| n.name.as_str()), rpc = %local, "serving the node's RPC");
+            node_rpcs.push(task);
+        }
         let driver = tokio::spawn(driver.run());
         Ok(ConductorHandle {
             shared,
@@ -291,6 +319,7 @@ impl Conductor {
             rpc_addr,
             driver: Some(driver),
             rpc,
+            node_rpcs,
         })
     }
 }
@@ -397,6 +426,10 @@ impl ConductorHandle {
             r.abort();
             let _ = r.await;
         }
+        for r in self.node_rpcs.drain(..) {
+            r.abort();
+            let _ = r.await;
+        }
         for n in &self.shared.nodes {
             n.disconnect().await;
         }
@@ -407,6 +440,9 @@ impl Drop for ConductorHandle {
     fn drop(&mut self) {
         self.shared.shutdown.cancel();
         if let Some(r) = self.rpc.take() {
+            r.abort();
+        }
+        for r in &self.node_rpcs {
             r.abort();
         }
     }

@@ -32,6 +32,24 @@ pub(crate) struct RpcContext {
     pub moniker: String,
     pub listen: SocketAddr,
     pub commit_timeout: Duration,
+    /// The node this endpoint speaks for.
+    pub node: usize,
+}
+
+impl RpcContext {
+    /// The node that answers: this endpoint's node, or while it is down the first live one.
+    fn serving_node(&self) -> usize {
+        if self
+            .shared
+            .nodes
+            .get(self.node)
+            .is_some_and(|n| n.status().is_live())
+        {
+            self.node
+        } else {
+            self.shared.serving_node()
+        }
+    }
 }
 
 /// Serve until the task is aborted.
@@ -664,7 +682,7 @@ fn block_at(ctx: &RpcContext, height: Option<i64>) -> Result<StoredBlock, RpcErr
 fn status(ctx: &RpcContext) -> Value {
     let shared = &ctx.shared;
     let store = shared.store();
-    let node = shared.nodes.get(shared.rpc_node);
+    let node = shared.nodes.get(ctx.node);
     let (pubkey, address) = match node {
         Some(n) => (
             n.key.verifying_key().to_bytes().to_vec(),
@@ -734,7 +752,7 @@ async fn rpc_node_call(
     conn: ConnKind,
     req: request::Value,
 ) -> Result<response::Value, RpcError> {
-    let idx = ctx.shared.serving_node();
+    let idx = ctx.serving_node();
     let node = ctx
         .shared
         .nodes
@@ -805,7 +823,7 @@ fn tx_param(p: &Params) -> Result<Vec<u8>, RpcError> {
 async fn broadcast_sync(ctx: &RpcContext, p: &Params) -> Result<Value, RpcError> {
     let tx = tx_param(p)?;
     let hash = hashing::tx_hash(&tx);
-    let r = engine::broadcast_tx(&ctx.shared, ctx.shared.serving_node(), tx)
+    let r = engine::broadcast_tx(&ctx.shared, ctx.serving_node(), tx)
         .await
         .map_err(|e| RpcError::internal(e.to_string()))?;
     Ok(
@@ -817,8 +835,9 @@ fn broadcast_async(ctx: &RpcContext, p: &Params) -> Result<Value, RpcError> {
     let tx = tx_param(p)?;
     let hash = hashing::tx_hash(&tx);
     let shared = Arc::clone(&ctx.shared);
+    let idx = ctx.serving_node();
     tokio::spawn(async move {
-        if let Err(e) = engine::broadcast_tx(&shared, shared.serving_node(), tx).await {
+        if let Err(e) = engine::broadcast_tx(&shared, idx, tx).await {
             tracing::debug!(error = %e, "broadcast_tx_async: tx not added");
         }
     });
@@ -829,7 +848,7 @@ async fn broadcast_commit(ctx: &RpcContext, p: &Params) -> Result<Value, RpcErro
     let tx = tx_param(p)?;
     let hash = hashing::tx_hash(&tx);
     let mut committed = ctx.shared.committed.subscribe();
-    let check = engine::broadcast_tx(&ctx.shared, ctx.shared.serving_node(), tx)
+    let check = engine::broadcast_tx(&ctx.shared, ctx.serving_node(), tx)
         .await
         .map_err(|e| RpcError::internal(e.to_string()))?;
     if check.code != 0 {
