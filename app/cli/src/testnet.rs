@@ -66,6 +66,10 @@ pub struct Args {
     /// the system contracts, every signer and extra account funded with --amount wei).
     #[arg(long)]
     bttc_dev_genesis: bool,
+    /// The dev genesis's BTTC block gas limit (default 30,000,000, as bor's; 1,000 transfers/s
+    /// in 2 s blocks need at least 42,000,000).
+    #[arg(long, requires = "bttc_dev_genesis", value_parser = clap::value_parser!(u64).range(5_000..))]
+    bttc_gas_limit: Option<u64>,
     /// The producer schedule's params: `mainnet` (sprint 64, span 100 sprints) or `localnet`
     /// (sprint 4, span 16 blocks).
     #[arg(long, value_enum, default_value_t = SpanParams::Mainnet)]
@@ -304,9 +308,12 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
                 )
             })
             .collect();
-        let genesis =
+        let mut genesis =
             bttc_engine_contracts::dev_genesis_json(crate::bttc::DEV_EVM_CHAIN_ID, &funded)
                 .context("building the BTTC dev genesis")?;
+        if let (Some(limit), Some(obj)) = (args.bttc_gas_limit, genesis.as_object_mut()) {
+            obj.insert("gasLimit".into(), format!("{limit:#x}").into());
+        }
         home::write_file(
             &dev_genesis_path,
             serde_json::to_string_pretty(&genesis)?.as_bytes(),

@@ -539,7 +539,11 @@ impl TxPool {
                     newcomer.1
                 )));
             };
-            if (pending && !newcomer_pending) || (tip, cap) >= newcomer {
+            // An executable newcomer outranks any queued tx whatever it pays: a pool full of
+            // gapped txs must still take the txs that fill the gaps (under gossip, a sender's
+            // nonces reach a node out of order). Otherwise only a cheaper tx gives way.
+            let outranked = (newcomer_pending && !pending) || (tip, cap) < newcomer;
+            if (pending && !newcomer_pending) || !outranked {
                 // This sender's tail cannot go, so nothing below it can either.
                 continue;
             }
@@ -994,6 +998,29 @@ mod tests {
         assert_eq!(err.kind, TxRejectKind::PoolFull);
         assert!(err.message.contains("in the queue"), "{}", err.message);
         assert_eq!((pool.pending_count(), pool.queued_count()), (3, 0));
+    }
+
+    #[test]
+    fn a_pool_full_of_gapped_txs_still_takes_the_tx_that_fills_a_gap() {
+        let (a, b, c) = (key(1), key(2), key(3));
+        let mut pool = TxPool::new(PoolConfig {
+            max_txs: 2,
+            ..config()
+        });
+        // Same price everywhere: a1 and b1 wait for a0 and b0.
+        let b1 = tx(&b, 1, 2);
+        let b1_hash = b1.hash;
+        added(&mut pool, tx(&a, 1, 2), 0);
+        added(&mut pool, b1, 0);
+        assert_eq!((pool.pending_count(), pool.queued_count()), (0, 2));
+        // Another gapped tx at the same price does not get in ...
+        let err = refused(&mut pool, tx(&c, 1, 2), 0);
+        assert_eq!(err.kind, TxRejectKind::PoolFull);
+        // ... but a0, executable, does: a queued tx of another sender gives way and a1 is
+        // promoted behind it.
+        let (_, _, evicted) = added(&mut pool, tx(&a, 0, 2), 0);
+        assert_eq!(evicted, vec![b1_hash]);
+        assert_eq!((pool.pending_count(), pool.queued_count()), (2, 0));
     }
 
     #[test]
