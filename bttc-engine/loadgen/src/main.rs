@@ -4,7 +4,9 @@
 //!    `--faucet-key` (one transfer each, waited for).
 //! 2. Sends signed EIP-1559 transfers at `--tps` for `--duration`, round-robin over senders
 //!    and over the `--rpc` endpoints (each relays to Delivery's mempool), at most
-//!    `--in-flight` requests at a time.
+//!    `--in-flight` requests at a time. A sender whose tx is refused (pool full, nonce gap)
+//!    takes its next nonce from its endpoint's `eth_getTransactionCount(…, "pending")`, as a
+//!    wallet does, instead of building on a nonce that never entered the pool.
 //! 3. Watches the first endpoint's head: every new block's arrival time and transaction count.
 //!
 //! Prints progress every 5 s and, at the end, the included transactions per second over the
@@ -267,6 +269,8 @@ async fn main() -> anyhow::Result<()> {
     let mut owed = 0.0f64;
     let mut next_sender = 0usize;
     let mut next_rpc = 0usize;
+    // Per sender: a nonce fetched after a refusal, taken before its next tx.
+    let resync: Arc<Mutex<Vec<Option<u64>>>> = Arc::new(Mutex::new(vec![None; senders.len()]));
     let mut next_report = begin + Duration::from_secs(5);
     let recipient = Address::repeat_byte(0xee);
     let mut interval = tokio::time::interval(tick);
@@ -280,6 +284,13 @@ async fn main() -> anyhow::Result<()> {
             let (Some(key), Some(nonce)) = (senders.get(i), nonces.get_mut(i)) else {
                 continue;
             };
+            if let Some(fresh) = resync
+                .lock()
+                .ok()
+                .and_then(|mut r| r.get_mut(i).and_then(Option::take))
+            {
+                *nonce = fresh;
+            }
             let raw = sign(key, args.chain_id, *nonce, recipient, U256::from(1u64))?;
             *nonce += 1;
             let url = args
@@ -290,6 +301,7 @@ async fn main() -> anyhow::Result<()> {
             next_rpc += 1;
             let permit = Arc::clone(&permits).acquire_owned().await?;
             let (client, sent, errors) = (client.clone(), Arc::clone(&sent), Arc::clone(&errors));
+            let (resync, address) = (Arc::clone(&resync), key.address());
             tokio::spawn(async move {
                 match call(&client, &url, "eth_sendRawTransaction", json!([raw])).await {
                     Ok(_) => {
@@ -299,6 +311,19 @@ async fn main() -> anyhow::Result<()> {
                         let key: String = e.to_string().chars().take(80).collect();
                         if let Ok(mut m) = errors.lock() {
                             *m.entry(key).or_default() += 1;
+                        }
+                        let pending = call(
+                            &client,
+                            &url,
+                            "eth_getTransactionCount",
+                            json!([format!("{address:?}"), "pending"]),
+                        )
+                        .await
+                        .and_then(|v| quantity(&v));
+                        if let (Ok(n), Ok(mut r)) = (pending, resync.lock()) {
+                            if let Some(slot) = r.get_mut(i) {
+                                *slot = Some(n);
+                            }
                         }
                     }
                 }
