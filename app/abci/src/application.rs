@@ -58,6 +58,16 @@ pub trait Application: Send + Sync + 'static {
     /// `CheckTx` (mempool connection).
     fn check_tx(&self, req: RequestCheckTx) -> AppResult<ResponseCheckTx>;
 
+    /// Several `CheckTx` requests that CometBFT pipelined on the mempool connection (its socket
+    /// client sends `CheckTxAsync` requests back to back and flushes them together): the server
+    /// hands over the ones already received in one call, so an app can check them together
+    /// (one round trip to an engine instead of one per tx). Must answer every request, in
+    /// order, exactly as calling [`check_tx`](Self::check_tx) on each in turn would; the
+    /// default does that.
+    fn check_tx_batch(&self, reqs: Vec<RequestCheckTx>) -> AppResult<Vec<ResponseCheckTx>> {
+        reqs.into_iter().map(|r| self.check_tx(r)).collect()
+    }
+
     /// `PrepareProposal` (consensus connection, on the proposer). The default, as in
     /// `BaseApplication`, keeps the mempool's transactions in order while their total size stays
     /// within `max_tx_bytes`.

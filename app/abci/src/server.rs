@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
-use tendermint_proto::v0_38::abci::{request, response, Response, ResponseException};
+use futures::{FutureExt, SinkExt, StreamExt};
+use tendermint_proto::v0_38::abci::{request, response, Request, Response, ResponseException};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener, UnixStream};
 use tokio::task::{JoinHandle, JoinSet};
@@ -18,6 +18,9 @@ use crate::application::{dispatch, Application};
 use crate::codec::{ServerCodec, DEFAULT_MAX_MESSAGE_SIZE};
 use crate::error::AbciError;
 use crate::kind::request_name;
+
+/// Most pipelined `CheckTx` requests handed to [`Application::check_tx_batch`] at once.
+pub const MAX_CHECK_TX_BATCH: usize = 1024;
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -262,33 +265,90 @@ async fn serve_connection<A: Application>(
     shutdown: CancellationToken,
 ) {
     let mut framed = Framed::new(stream, ServerCodec::new(max_message_size));
+    // A request read ahead while collecting a CheckTx batch, served next.
+    let mut read_ahead: Option<request::Value> = None;
     loop {
-        let next = tokio::select! {
-            biased;
-            () = shutdown.cancelled() => {
-                tracing::debug!(conn = id, "ABCI connection closed by server shutdown");
+        let value = match read_ahead.take() {
+            Some(value) => value,
+            None => match next_request(&mut framed, id, &shutdown).await {
+                Some(value) => value,
+                None => break,
+            },
+        };
+        if let request::Value::CheckTx(first) = value {
+            // CheckTx requests already received (pipelined by CometBFT) go to the app as one
+            // batch; the first request of another kind is kept for the next turn.
+            let mut batch = vec![first];
+            while batch.len() < MAX_CHECK_TX_BATCH {
+                let Some(ready) = framed.next().now_or_never() else {
+                    break;
+                };
+                match ready {
+                    Some(Ok(Request {
+                        value: Some(request::Value::CheckTx(r)),
+                    })) => batch.push(r),
+                    Some(Ok(Request { value: Some(other) })) => {
+                        read_ahead = Some(other);
+                        break;
+                    }
+                    Some(Ok(Request { value: None })) => {
+                        let err = AbciError::UnknownKind { what: "Request" };
+                        tracing::warn!(conn = id, %err, "closing the ABCI connection");
+                        send_exception(&mut framed, id, err.to_string()).await;
+                        return;
+                    }
+                    Some(Err(err)) => {
+                        tracing::warn!(conn = id, %err, "bad ABCI frame; closing the connection");
+                        send_exception(&mut framed, id, format!("cannot read request: {err}"))
+                            .await;
+                        return;
+                    }
+                    None => break,
+                }
+            }
+            let expected = batch.len();
+            let call_app = Arc::clone(&app);
+            let outcome = tokio::task::spawn_blocking(move || call_app.check_tx_batch(batch)).await;
+            let responses = match outcome {
+                Ok(Ok(r)) if r.len() == expected => r,
+                Ok(Ok(r)) => {
+                    let why = format!(
+                        "CheckTx: the application answered {} of {expected} pipelined requests",
+                        r.len()
+                    );
+                    tracing::error!(conn = id, error = %why, "ABCI application failed");
+                    send_exception(&mut framed, id, why).await;
+                    break;
+                }
+                Ok(Err(err)) => {
+                    tracing::error!(conn = id, request = "check_tx", %err, "ABCI application error");
+                    send_exception(&mut framed, id, format!("check_tx: {err}")).await;
+                    break;
+                }
+                Err(join) => {
+                    send_exception(&mut framed, id, join_failure("check_tx", join)).await;
+                    break;
+                }
+            };
+            let mut failed = false;
+            for r in responses {
+                let res = Response {
+                    value: Some(response::Value::CheckTx(r)),
+                };
+                if let Err(err) = framed.feed(res).await {
+                    tracing::warn!(conn = id, request = "check_tx", %err, "cannot write ABCI response");
+                    if matches!(err, AbciError::FrameTooLarge { .. }) {
+                        send_exception(&mut framed, id, format!("check_tx: {err}")).await;
+                    }
+                    failed = true;
+                    break;
+                }
+            }
+            if failed {
                 break;
             }
-            next = framed.next() => next,
-        };
-        let req = match next {
-            None => {
-                tracing::debug!(conn = id, "ABCI connection closed by the peer");
-                break;
-            }
-            Some(Err(err)) => {
-                tracing::warn!(conn = id, %err, "bad ABCI frame; closing the connection");
-                send_exception(&mut framed, id, format!("cannot read request: {err}")).await;
-                break;
-            }
-            Some(Ok(req)) => req,
-        };
-        let Some(value) = req.value else {
-            let err = AbciError::UnknownKind { what: "Request" };
-            tracing::warn!(conn = id, %err, "closing the ABCI connection");
-            send_exception(&mut framed, id, err.to_string()).await;
-            break;
-        };
+            continue;
+        }
         let name = request_name(&value);
         let is_flush = matches!(value, request::Value::Flush(_));
         let call_app = Arc::clone(&app);
@@ -301,16 +361,7 @@ async fn serve_connection<A: Application>(
                 break;
             }
             Err(join) => {
-                let why = if join.is_panic() {
-                    format!(
-                        "{name}: application panicked: {}",
-                        panic_message(join.into_panic())
-                    )
-                } else {
-                    format!("{name}: application call was cancelled")
-                };
-                tracing::error!(conn = id, request = name, error = %why, "ABCI application failed");
-                send_exception(&mut framed, id, why).await;
+                send_exception(&mut framed, id, join_failure(name, join)).await;
                 break;
             }
         };
@@ -334,6 +385,58 @@ async fn serve_connection<A: Application>(
     if let Err(err) = SinkExt::<Response>::close(&mut framed).await {
         tracing::debug!(conn = id, %err, "error closing ABCI connection");
     }
+}
+
+/// Reads the next request; `None` when the connection is done (closed by the peer or by
+/// shutdown, or broken: an exception was sent and the caller stops).
+async fn next_request(
+    framed: &mut Framed<Box<dyn Io>, ServerCodec>,
+    id: u64,
+    shutdown: &CancellationToken,
+) -> Option<request::Value> {
+    let next = tokio::select! {
+        biased;
+        () = shutdown.cancelled() => {
+            tracing::debug!(conn = id, "ABCI connection closed by server shutdown");
+            return None;
+        }
+        next = framed.next() => next,
+    };
+    let req = match next {
+        None => {
+            tracing::debug!(conn = id, "ABCI connection closed by the peer");
+            return None;
+        }
+        Some(Err(err)) => {
+            tracing::warn!(conn = id, %err, "bad ABCI frame; closing the connection");
+            send_exception(framed, id, format!("cannot read request: {err}")).await;
+            return None;
+        }
+        Some(Ok(req)) => req,
+    };
+    match req.value {
+        Some(value) => Some(value),
+        None => {
+            let err = AbciError::UnknownKind { what: "Request" };
+            tracing::warn!(conn = id, %err, "closing the ABCI connection");
+            send_exception(framed, id, err.to_string()).await;
+            None
+        }
+    }
+}
+
+/// What to tell CometBFT when an application call panicked or was cancelled.
+fn join_failure(name: &str, join: tokio::task::JoinError) -> String {
+    let why = if join.is_panic() {
+        format!(
+            "{name}: application panicked: {}",
+            panic_message(join.into_panic())
+        )
+    } else {
+        format!("{name}: application call was cancelled")
+    };
+    tracing::error!(request = name, error = %why, "ABCI application failed");
+    why
 }
 
 /// Writes an exception after the responses already queued and flushes them all.

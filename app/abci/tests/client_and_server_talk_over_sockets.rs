@@ -400,3 +400,78 @@ async fn pipelined_check_txs_are_answered_in_order_after_one_flush() {
     assert_eq!(after.code, 0);
     handle.shutdown().await.unwrap();
 }
+
+/// Records the size of every CheckTx batch the server hands over.
+#[derive(Default)]
+struct BatchRecorder {
+    batches: Mutex<Vec<usize>>,
+}
+
+impl Application for BatchRecorder {
+    fn info(&self, _: RequestInfo) -> AppResult<ResponseInfo> {
+        Ok(ResponseInfo::default())
+    }
+    fn query(&self, _: RequestQuery) -> AppResult<ResponseQuery> {
+        Ok(ResponseQuery::default())
+    }
+    fn check_tx(&self, req: RequestCheckTx) -> AppResult<ResponseCheckTx> {
+        Ok(ResponseCheckTx {
+            gas_wanted: i64::try_from(req.tx.len()).unwrap(),
+            ..Default::default()
+        })
+    }
+    fn check_tx_batch(&self, reqs: Vec<RequestCheckTx>) -> AppResult<Vec<ResponseCheckTx>> {
+        self.batches.lock().unwrap().push(reqs.len());
+        reqs.into_iter().map(|r| self.check_tx(r)).collect()
+    }
+    fn finalize_block(&self, _: RequestFinalizeBlock) -> AppResult<ResponseFinalizeBlock> {
+        Ok(ResponseFinalizeBlock::default())
+    }
+    fn commit(&self, _: RequestCommit) -> AppResult<ResponseCommit> {
+        Ok(ResponseCommit::default())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_check_txs_reach_the_app_in_batches_and_answers_keep_their_order() {
+    let app = std::sync::Arc::new(BatchRecorder::default());
+    let server = Server::<BatchRecorder>::bind("tcp://127.0.0.1:0", std::sync::Arc::clone(&app))
+        .await
+        .unwrap();
+    let addr = server.local_addr().to_string();
+    let handle = server.spawn();
+    let mut mempool = AbciClient::connect(&addr).await.unwrap();
+    // Distinct lengths, so each answer (gas_wanted = length) names its request.
+    let reqs = (1..=400)
+        .map(|n| {
+            request::Value::CheckTx(RequestCheckTx {
+                tx: vec![7u8; n].into(),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let responses = mempool.call_pipelined(reqs).await.unwrap();
+    for (i, res) in responses.iter().enumerate() {
+        let response::Value::CheckTx(r) = res else {
+            panic!("response {i} is not CheckTx: {res:?}");
+        };
+        assert_eq!(r.gas_wanted, i as i64 + 1, "answer {i} out of order");
+    }
+    let batches = app.batches.lock().unwrap().clone();
+    assert_eq!(batches.iter().sum::<usize>(), 400);
+    assert!(
+        batches.iter().any(|b| *b > 1),
+        "pipelined requests were never batched: {batches:?}"
+    );
+    // A lone CheckTx is a batch of one.
+    let single = mempool
+        .check_tx(RequestCheckTx {
+            tx: Bytes::from_static(b"x"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(single.gas_wanted, 1);
+    assert_eq!(app.batches.lock().unwrap().last(), Some(&1));
+    handle.shutdown().await.unwrap();
+}

@@ -25,7 +25,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use bttc_engine_api::{Engine, ForkchoiceState, PayloadStatus, TxCheck, H256};
+use bttc_engine_api::{Engine, EngineError, ForkchoiceState, PayloadStatus, TxCheck, H256};
 
 use delivery_abci::{AppError, AppResult, Application};
 use delivery_module::{BlockInfo, Event, ExecMode};
@@ -445,6 +445,10 @@ impl Application for DeliveryApp {
             events: r.events,
             codespace: r.codespace,
         })
+    }
+
+    fn check_tx_batch(&self, reqs: Vec<pb::RequestCheckTx>) -> AppResult<Vec<pb::ResponseCheckTx>> {
+        self.check_batch(reqs)
     }
 
     fn prepare_proposal(
@@ -1018,42 +1022,120 @@ impl DeliveryApp {
 
     fn check_evm_tx(&self, tx: &[u8], recheck: bool) -> AppResult<pb::ResponseCheckTx> {
         let Some(engine) = &self.engine else {
-            return Ok(pb::ResponseCheckTx {
-                code: 1,
-                codespace: "evm".into(),
-                log: "this node has no engine to check EVM transactions".into(),
-                ..Default::default()
-            });
+            return Ok(no_engine());
         };
-        // Recheck: a tx the engine still pools stays (CometBFT keeps the gas it was admitted
-        // with); anything else gets the full check, which re-pools it or says why not.
-        if recheck && self.still_pooled(engine.as_ref(), tx) == Some(true) {
-            return Ok(pb::ResponseCheckTx {
-                code: 0,
-                info: "evm tx still pooled by the engine".into(),
-                ..Default::default()
-            });
+        if let Some(r) = self.recheck_from_view(engine.as_ref(), tx, recheck) {
+            return Ok(r);
         }
-        match engine.check_tx(tx) {
-            Ok(TxCheck::Accepted(a)) => Ok(pb::ResponseCheckTx {
-                code: 0,
-                info: format!("evm tx {} from {} nonce {}", a.hash, a.sender, a.nonce),
-                gas_wanted: i64::try_from(a.gas_limit).unwrap_or(i64::MAX),
-                ..Default::default()
-            }),
-            Ok(TxCheck::Rejected { kind, message }) => Ok(pb::ResponseCheckTx {
-                code: evm_code(kind),
-                codespace: "evm".into(),
-                log: message,
-                ..Default::default()
-            }),
-            Err(e) => Ok(pb::ResponseCheckTx {
-                code: 1,
-                codespace: "evm".into(),
-                log: format!("engine unavailable: {e}"),
-                ..Default::default()
-            }),
+        Ok(evm_verdict(engine.check_tx(tx)))
+    }
+
+    /// Recheck: a tx the engine still pools stays (CometBFT keeps the gas it was admitted
+    /// with); `None` for anything else, which gets the full check (it re-pools the tx or says
+    /// why not).
+    fn recheck_from_view(
+        &self,
+        engine: &dyn Engine,
+        tx: &[u8],
+        recheck: bool,
+    ) -> Option<pb::ResponseCheckTx> {
+        (recheck && self.still_pooled(engine, tx) == Some(true)).then(|| pb::ResponseCheckTx {
+            code: 0,
+            info: "evm tx still pooled by the engine".into(),
+            ..Default::default()
+        })
+    }
+
+    /// Pipelined CheckTx requests: Delivery txs are checked one by one in order, EVM txs in
+    /// one engine call (`bttc_checkTxs`) instead of a round trip each. EVM and Delivery txs
+    /// touch different state, so the answers are those of checking each in turn.
+    fn check_batch(&self, reqs: Vec<pb::RequestCheckTx>) -> AppResult<Vec<pb::ResponseCheckTx>> {
+        let mut out: Vec<Option<pb::ResponseCheckTx>> = (0..reqs.len()).map(|_| None).collect();
+        let mut evm: Vec<(usize, Vec<u8>)> = Vec::new();
+        for (i, req) in reqs.into_iter().enumerate() {
+            let recheck = req.r#type == pb::CheckTxType::Recheck as i32;
+            let answer = match (chain::classify(&req.tx), &self.engine) {
+                (TxKind::Evm, None) => Some(no_engine()),
+                (TxKind::Evm, Some(engine)) => {
+                    let quick = self.recheck_from_view(engine.as_ref(), &req.tx, recheck);
+                    if quick.is_none() {
+                        evm.push((i, req.tx.to_vec()));
+                    }
+                    quick
+                }
+                _ => Some(self.check_tx(req)?),
+            };
+            if let (Some(a), Some(slot)) = (answer, out.get_mut(i)) {
+                *slot = Some(a);
+            }
         }
+        if let (false, Some(engine)) = (evm.is_empty(), &self.engine) {
+            let (idx, raws): (Vec<usize>, Vec<Vec<u8>>) = evm.into_iter().unzip();
+            match engine.check_txs(&raws) {
+                Ok(verdicts) if verdicts.len() == raws.len() => {
+                    for (i, v) in idx.into_iter().zip(verdicts) {
+                        if let Some(slot) = out.get_mut(i) {
+                            *slot = Some(evm_verdict(Ok(v)));
+                        }
+                    }
+                }
+                Ok(verdicts) => {
+                    let e = EngineError::Internal(format!(
+                        "the engine answered {} of {} txs",
+                        verdicts.len(),
+                        raws.len()
+                    ));
+                    for i in idx {
+                        if let Some(slot) = out.get_mut(i) {
+                            *slot = Some(evm_verdict(Err(e.clone())));
+                        }
+                    }
+                }
+                Err(e) => {
+                    for i in idx {
+                        if let Some(slot) = out.get_mut(i) {
+                            *slot = Some(evm_verdict(Err(e.clone())));
+                        }
+                    }
+                }
+            }
+        }
+        out.into_iter()
+            .map(|r| r.ok_or_else(|| AppError::from("CheckTx batch: a request got no answer")))
+            .collect()
+    }
+}
+
+fn no_engine() -> pb::ResponseCheckTx {
+    pb::ResponseCheckTx {
+        code: 1,
+        codespace: "evm".into(),
+        log: "this node has no engine to check EVM transactions".into(),
+        ..Default::default()
+    }
+}
+
+/// The CheckTx answer for the engine's verdict on an EVM tx.
+fn evm_verdict(verdict: Result<TxCheck, EngineError>) -> pb::ResponseCheckTx {
+    match verdict {
+        Ok(TxCheck::Accepted(a)) => pb::ResponseCheckTx {
+            code: 0,
+            info: format!("evm tx {} from {} nonce {}", a.hash, a.sender, a.nonce),
+            gas_wanted: i64::try_from(a.gas_limit).unwrap_or(i64::MAX),
+            ..Default::default()
+        },
+        Ok(TxCheck::Rejected { kind, message }) => pb::ResponseCheckTx {
+            code: evm_code(kind),
+            codespace: "evm".into(),
+            log: message,
+            ..Default::default()
+        },
+        Err(e) => pb::ResponseCheckTx {
+            code: 1,
+            codespace: "evm".into(),
+            log: format!("engine unavailable: {e}"),
+            ..Default::default()
+        },
     }
 }
 

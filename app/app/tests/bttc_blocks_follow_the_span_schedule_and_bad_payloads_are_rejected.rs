@@ -214,6 +214,29 @@ fn bttc_blocks_follow_the_span_schedule_and_bad_payloads_are_rejected() {
     assert!(recheck.log.contains("nonce"), "{recheck:?}");
     assert_ne!(net.chain.check_tx(&evm).code, 0);
 
+    // Pipelined CheckTx: EVM txs go to the engine in one call, Delivery txs one by one, and
+    // every answer lands in its request's slot.
+    let next = net.evm_transfer(1);
+    let answers = net.chain.check_tx_batch(&[
+        (next.clone(), false),
+        (vec![0x02, 0xc0], false),
+        (vec![0x0a, 0xff], false),
+        (next.clone(), true),
+        (evm.clone(), true),
+    ]);
+    assert_eq!(answers.len(), 5);
+    assert_eq!(answers[0].code, 0, "{:?}", answers[0]);
+    assert_eq!(
+        (answers[1].codespace.as_str(), answers[1].code),
+        ("evm", 2),
+        "malformed: {:?}",
+        answers[1]
+    );
+    assert_ne!(answers[2].code, 0, "garbage Delivery tx: {:?}", answers[2]);
+    assert_ne!(answers[2].codespace, "evm");
+    assert_eq!(answers[3].code, 0, "{:?}", answers[3]);
+    assert!(answers[4].log.contains("nonce"), "{:?}", answers[4]);
+
     // Malicious payloads, each rejected in ProcessProposal.
     let (who, duty, good) = net.produce();
     let good_payload = chain::decode_payload_tx(&good).unwrap();

@@ -211,6 +211,13 @@ pub trait Engine: Send + Sync {
     /// Idempotent: a transaction already in the pool is accepted again.
     fn check_tx(&self, raw: &[u8]) -> Result<TxCheck, EngineError>;
 
+    /// [`check_tx`](Self::check_tx) of each of `raws`, in order, in one call (CometBFT's
+    /// pipelined CheckTx requests reach the app together). The verdicts are those of checking
+    /// each in turn.
+    fn check_txs(&self, raws: &[Vec<u8>]) -> Result<Vec<TxCheck>, EngineError> {
+        raws.iter().map(|raw| self.check_tx(raw)).collect()
+    }
+
     /// The canonical head.
     fn head(&self) -> Result<BlockRef, EngineError>;
 

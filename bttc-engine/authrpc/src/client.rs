@@ -293,6 +293,12 @@ impl Engine for AuthRpcClient {
         self.call(method::HEAD, Vec::new(), None)
     }
 
+    fn check_txs(&self, raws: &[Vec<u8>]) -> Result<Vec<TxCheck>, EngineError> {
+        let m = method::CHECK_TXS;
+        let raws: Vec<Bytes> = raws.iter().map(|r| Bytes::from(r.as_slice())).collect();
+        self.call(m, vec![to_param(m, &raws)?], None)
+    }
+
     fn pooled_hashes(&self) -> Result<Vec<bttc_engine_api::H256>, EngineError> {
         self.call(method::POOLED_HASHES, Vec::new(), None)
     }

@@ -244,6 +244,12 @@ fn call(engine: &dyn Engine, name: &str, params: Vec<Value>) -> Result<Value, Rp
             Params::new(name, &[], 0, params)?;
             engine_call(name, || engine.head())
         }
+        method::CHECK_TXS => {
+            let mut p = Params::new(name, &["rawTransactions"], 1, params)?;
+            let raws: Vec<Bytes> = p.get(0)?;
+            let raws: Vec<Vec<u8>> = raws.into_iter().map(|b| b.as_slice().to_vec()).collect();
+            engine_call(name, || engine.check_txs(&raws))
+        }
         method::POOLED_HASHES => {
             Params::new(name, &[], 0, params)?;
             engine_call(name, || engine.pooled_hashes())

@@ -25,15 +25,18 @@ pub mod method {
     pub const HEAD: &str = "bttc_head";
     /// `[]` → the hashes of every pooled transaction (BTTC extension).
     pub const POOLED_HASHES: &str = "bttc_pooledHashes";
+    /// `[[rawTxHex, …]]` → `[TxCheck, …]` (BTTC extension).
+    pub const CHECK_TXS: &str = "bttc_checkTxs";
 }
 
 /// What `engine_exchangeCapabilities` answers: every method served except itself (as the Engine
 /// API specifies).
-pub const CAPABILITIES: [&str; 6] = [
+pub const CAPABILITIES: [&str; 7] = [
     method::FORKCHOICE_UPDATED,
     method::GET_PAYLOAD,
     method::NEW_PAYLOAD,
     method::CHECK_TX,
+    method::CHECK_TXS,
     method::HEAD,
     method::POOLED_HASHES,
 ];

@@ -168,6 +168,51 @@ fn every_method_and_error_matches_a_twin_in_process_engine() {
         }
     }
 
+    // check_txs: one call, the verdicts of checking each in turn (a later nonce of the same
+    // sender is pooled after its predecessor in the same batch).
+    let batch = vec![
+        transfer(&alice, 1, carol, 1),
+        vec![0x02, 0xc0],
+        transfer(&alice, 2, carol, 1),
+        ok.clone(),
+        transfer(&poor, 0, carol, 1),
+    ];
+    let verdicts = same(
+        "check_txs",
+        twin.check_txs(&batch),
+        client.check_txs(&batch),
+    )
+    .unwrap();
+    let kinds: Vec<Option<TxRejectKind>> = verdicts
+        .iter()
+        .map(|v| match v {
+            TxCheck::Accepted(_) => None,
+            TxCheck::Rejected { kind, .. } => Some(*kind),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            None,
+            Some(TxRejectKind::Malformed),
+            None,
+            None,
+            Some(TxRejectKind::InsufficientFunds)
+        ]
+    );
+    let pooled = same(
+        "pooled_hashes",
+        twin.pooled_hashes(),
+        client.pooled_hashes(),
+    )
+    .unwrap();
+    assert_eq!(pooled.len(), 3, "alice's nonces 0, 1 and 2");
+    assert!(
+        same("empty batch", twin.check_txs(&[]), client.check_txs(&[]))
+            .unwrap()
+            .is_empty()
+    );
+
     // Build: the payload id is deterministic, so both engines give the same one.
     let attrs = PayloadAttributes {
         timestamp: 10,
@@ -184,7 +229,7 @@ fn every_method_and_error_matches_a_twin_in_process_engine() {
     .unwrap();
     let id = fcu.payload_id.unwrap();
     let built = same("get_payload", twin.get_payload(id), client.get_payload(id)).unwrap();
-    assert_eq!(built.payload.transactions.len(), 1);
+    assert_eq!(built.payload.transactions.len(), 3, "alice 0, 1, 2");
 
     // Engine errors keep their variant and text.
     let unknown = PayloadId([0xee; 8]);

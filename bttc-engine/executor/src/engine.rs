@@ -577,6 +577,98 @@ impl Inner {
     }
 }
 
+fn accepted_of(tx: &RecoveredTx) -> TxAccepted {
+    TxAccepted {
+        hash: h256(tx.hash),
+        sender: api::Address(tx.sender.0 .0),
+        nonce: alloy_consensus::Transaction::nonce(&tx.envelope),
+        gas_limit: alloy_consensus::Transaction::gas_limit(&tx.envelope),
+    }
+}
+
+impl InProcessEngine {
+    /// Checks and pools `raws` in order: pooled ones are answered from the pool, decoding and
+    /// sender recovery run outside the engine lock, and the pool admits the rest under one
+    /// lock. The verdicts are those of checking each in turn.
+    fn check_many(&self, raws: &[&[u8]]) -> Result<Vec<TxCheck>, EngineError> {
+        let mut verdicts: Vec<Option<TxCheck>> = (0..raws.len()).map(|_| None).collect();
+        // A tx already pooled (CometBFT's recheck, gossip repeats) is answered from the pool:
+        // an EIP-2718 tx's hash is the keccak of its encoding.
+        {
+            let inner = self.lock()?;
+            for (raw, verdict) in raws.iter().zip(verdicts.iter_mut()) {
+                if let Some(pooled) = inner.pool.get(&alloy_primitives::keccak256(raw)) {
+                    *verdict = Some(TxCheck::Accepted(accepted_of(pooled)));
+                }
+            }
+        }
+        // Decoding and sender recovery need no engine state: outside the lock.
+        let mut decoded: Vec<(usize, RecoveredTx)> = Vec::new();
+        for (i, (raw, verdict)) in raws.iter().zip(verdicts.iter_mut()).enumerate() {
+            if verdict.is_some() {
+                continue;
+            }
+            match tx::decode_and_check(raw, &self.spec) {
+                Ok(t) => decoded.push((i, t)),
+                Err(e) => {
+                    *verdict = Some(TxCheck::Rejected {
+                        kind: e.kind,
+                        message: e.message,
+                    });
+                }
+            }
+        }
+        if !decoded.is_empty() {
+            let mut inner = self.lock()?;
+            for (i, tx) in decoded {
+                let verdict = inner.admit(tx)?;
+                if let Some(slot) = verdicts.get_mut(i) {
+                    *slot = Some(verdict);
+                }
+            }
+        }
+        verdicts
+            .into_iter()
+            .map(|v| v.ok_or_else(|| EngineError::Internal("a tx got no verdict".into())))
+            .collect()
+    }
+}
+
+impl Inner {
+    /// Checks a decoded tx against the head state and pools it.
+    fn admit(&mut self, tx: RecoveredTx) -> Result<TxCheck, EngineError> {
+        let accepted = accepted_of(&tx);
+        if self.pool.contains(&tx.hash) {
+            return Ok(TxCheck::Accepted(accepted));
+        }
+        let account = self.store.account(&tx.sender).map_err(storage_err)?;
+        let (nonce, balance) = account.map_or((0, U256::ZERO), |a| (a.nonce, a.balance));
+        let base_fee = self.next_base_fee();
+        let max_gap = self.pool.config().max_nonce_gap;
+        if let Err(e) = tx::check_against_account(&tx, nonce, balance, base_fee, max_gap) {
+            return Ok(TxCheck::Rejected {
+                kind: e.kind,
+                message: e.message,
+            });
+        }
+        Ok(match self.pool.insert(tx, nonce, base_fee) {
+            Ok(InsertOutcome::Added {
+                replaced, evicted, ..
+            }) => {
+                for hash in replaced.iter().chain(&evicted) {
+                    tracing::debug!(%hash, "transaction replaced or evicted from the pool");
+                }
+                TxCheck::Accepted(accepted)
+            }
+            Ok(InsertOutcome::AlreadyKnown) => TxCheck::Accepted(accepted),
+            Err(e) => TxCheck::Rejected {
+                kind: e.kind,
+                message: e.message,
+            },
+        })
+    }
+}
+
 impl Engine for InProcessEngine {
     fn forkchoice_updated(
         &self,
@@ -662,57 +754,14 @@ impl Engine for InProcessEngine {
     }
 
     fn check_tx(&self, raw: &[u8]) -> Result<TxCheck, EngineError> {
-        let accepted_of = |tx: &RecoveredTx| TxAccepted {
-            hash: h256(tx.hash),
-            sender: api::Address(tx.sender.0 .0),
-            nonce: alloy_consensus::Transaction::nonce(&tx.envelope),
-            gas_limit: alloy_consensus::Transaction::gas_limit(&tx.envelope),
-        };
-        // A tx already pooled (CometBFT's recheck, gossip repeats) is answered from the pool:
-        // an EIP-2718 tx's hash is the keccak of its encoding.
-        if let Some(pooled) = self.lock()?.pool.get(&alloy_primitives::keccak256(raw)) {
-            return Ok(TxCheck::Accepted(accepted_of(pooled)));
-        }
-        // Decoding and sender recovery need no engine state: outside the lock.
-        let tx: RecoveredTx = match tx::decode_and_check(raw, &self.spec) {
-            Ok(t) => t,
-            Err(e) => {
-                return Ok(TxCheck::Rejected {
-                    kind: e.kind,
-                    message: e.message,
-                })
-            }
-        };
-        let accepted = accepted_of(&tx);
-        let mut inner = self.lock()?;
-        if inner.pool.contains(&tx.hash) {
-            return Ok(TxCheck::Accepted(accepted));
-        }
-        let account = inner.store.account(&tx.sender).map_err(storage_err)?;
-        let (nonce, balance) = account.map_or((0, U256::ZERO), |a| (a.nonce, a.balance));
-        let base_fee = inner.next_base_fee();
-        let max_gap = inner.pool.config().max_nonce_gap;
-        if let Err(e) = tx::check_against_account(&tx, nonce, balance, base_fee, max_gap) {
-            return Ok(TxCheck::Rejected {
-                kind: e.kind,
-                message: e.message,
-            });
-        }
-        match inner.pool.insert(tx, nonce, base_fee) {
-            Ok(InsertOutcome::Added {
-                replaced, evicted, ..
-            }) => {
-                for hash in replaced.iter().chain(&evicted) {
-                    tracing::debug!(%hash, "transaction replaced or evicted from the pool");
-                }
-                Ok(TxCheck::Accepted(accepted))
-            }
-            Ok(InsertOutcome::AlreadyKnown) => Ok(TxCheck::Accepted(accepted)),
-            Err(e) => Ok(TxCheck::Rejected {
-                kind: e.kind,
-                message: e.message,
-            }),
-        }
+        self.check_many(&[raw])?
+            .pop()
+            .ok_or_else(|| EngineError::Internal("check_tx: no verdict".into()))
+    }
+
+    fn check_txs(&self, raws: &[Vec<u8>]) -> Result<Vec<TxCheck>, EngineError> {
+        let raws: Vec<&[u8]> = raws.iter().map(Vec::as_slice).collect();
+        self.check_many(&raws)
     }
 
     fn head(&self) -> Result<BlockRef, EngineError> {

@@ -279,6 +279,23 @@ impl TestChain {
             .unwrap()
     }
 
+    /// Pipelined CheckTx requests (tx, is a recheck), as the server hands them over.
+    #[allow(dead_code)] // Not every test file batches.
+    pub fn check_tx_batch(&self, txs: &[(Vec<u8>, bool)]) -> Vec<pb::ResponseCheckTx> {
+        let reqs = txs
+            .iter()
+            .map(|(tx, recheck)| pb::RequestCheckTx {
+                tx: tx.clone().into(),
+                r#type: if *recheck {
+                    pb::CheckTxType::Recheck as i32
+                } else {
+                    pb::CheckTxType::New as i32
+                },
+            })
+            .collect();
+        self.app.check_tx_batch(reqs).unwrap()
+    }
+
     #[allow(dead_code)] // Not every test file rechecks.
     pub fn recheck_tx(&self, tx: &[u8]) -> pb::ResponseCheckTx {
         self.app
