@@ -30,6 +30,45 @@ pub const PAYLOAD_TX_TAG: u8 = 0xbb;
 /// Largest payload tx accepted (a full 30 Mgas block of minimal transfers is ~1.5 MiB of JSON).
 pub const MAX_PAYLOAD_TX_BYTES: usize = 8 * 1024 * 1024;
 
+/// The largest tx CometBFT's mempool takes by default (`mempool.max_tx_bytes`): a producer
+/// keeps its payload tx within it, or the payload never reaches a proposer.
+pub const MEMPOOL_MAX_TX_BYTES: usize = 1024 * 1024;
+
+/// The byte budget for a payload's transactions (their total EIP-2718 encoded size) such that
+/// the payload tx, with these state-sync records and span commit, stays within `max_tx_bytes`.
+///
+/// In the JSON encoding a transaction of `n` bytes costs `2n + 5` (hex digits, `0x`, quotes,
+/// comma), at most `2.5n` for any real transaction (`n >= 10`); the rest of the payload is
+/// measured on a template with every header field at its longest.
+pub fn payload_transactions_budget(
+    max_tx_bytes: usize,
+    records: &[bttc_engine_api::StateSyncRecord],
+    span_commit: Option<&bttc_engine_api::SpanCommit>,
+) -> u64 {
+    use bttc_engine_api::{Address as EAddress, Bloom, Bytes};
+    let template = ExecutablePayload {
+        parent_hash: H256([0xff; 32]),
+        fee_recipient: EAddress([0xff; 20]),
+        state_root: H256([0xff; 32]),
+        receipts_root: H256([0xff; 32]),
+        logs_bloom: Bloom([0xff; 256]),
+        prev_randao: H256([0xff; 32]),
+        block_number: u64::MAX,
+        gas_limit: u64::MAX,
+        gas_used: u64::MAX,
+        timestamp: u64::MAX,
+        extra_data: Bytes(vec![0xff; 97]),
+        base_fee_per_gas: u64::MAX,
+        block_hash: H256([0xff; 32]),
+        transactions: Vec::new(),
+        state_sync_records: records.to_vec(),
+        span_commit: span_commit.cloned(),
+    };
+    let fixed = encode_payload_tx(&template).len();
+    let left = max_tx_bytes.saturating_sub(fixed);
+    u64::try_from(left.saturating_mul(2) / 5).unwrap_or(u64::MAX)
+}
+
 const HEAD_KEY: &[u8] = b"bttc/head";
 const BLOCK_PREFIX: &[u8] = b"bttc/block/";
 
@@ -333,6 +372,52 @@ fn span_error(e: delivery_span::SpanError, kind: fn(String) -> PayloadError) -> 
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_payload_filled_to_its_transactions_budget_fits_the_mempool() {
+        use bttc_engine_api::{Address as EAddress, Bloom, Bytes, StateSyncRecord};
+        let records: Vec<StateSyncRecord> = (1..=3)
+            .map(|id| StateSyncRecord {
+                id,
+                receiver: EAddress([0xee; 20]),
+                data: Bytes(vec![0xab; 20_000]),
+            })
+            .collect();
+        for recs in [&[][..], &records[..]] {
+            let budget = payload_transactions_budget(MEMPOOL_MAX_TX_BYTES, recs, None);
+            assert!(budget > 300_000, "{budget}");
+            // Smallest real txs (the worst JSON overhead per byte) up to the budget.
+            for size in [10usize, 85, 110, 5_000] {
+                let count = usize::try_from(budget).unwrap() / size;
+                let payload = ExecutablePayload {
+                    parent_hash: H256([0xff; 32]),
+                    fee_recipient: EAddress([0xff; 20]),
+                    state_root: H256([0xff; 32]),
+                    receipts_root: H256([0xff; 32]),
+                    logs_bloom: Bloom([0xff; 256]),
+                    prev_randao: H256([0xff; 32]),
+                    block_number: u64::MAX,
+                    gas_limit: u64::MAX,
+                    gas_used: u64::MAX,
+                    timestamp: u64::MAX,
+                    extra_data: Bytes(vec![0xff; 97]),
+                    base_fee_per_gas: u64::MAX,
+                    block_hash: H256([0xff; 32]),
+                    transactions: vec![Bytes(vec![0xff; size]); count],
+                    state_sync_records: recs.to_vec(),
+                    span_commit: None,
+                };
+                let len = encode_payload_tx(&payload).len();
+                assert!(len <= MEMPOOL_MAX_TX_BYTES, "{size}-byte txs: {len} bytes");
+            }
+        }
+        // Records take their share of the budget.
+        assert!(
+            payload_transactions_budget(MEMPOOL_MAX_TX_BYTES, &records, None)
+                < payload_transactions_budget(MEMPOOL_MAX_TX_BYTES, &[], None)
+        );
+        assert_eq!(payload_transactions_budget(100, &[], None), 0);
+    }
 
     #[test]
     fn tx_kinds_are_told_apart_by_the_first_byte() {

@@ -82,6 +82,11 @@ pub fn build_payload_tx(
         producer: EngineAddress(key.address().0),
         state_sync_records: Vec::new(),
         span_commit: duty.span_commit.clone(),
+        max_transactions_bytes: Some(chain::payload_transactions_budget(
+            chain::MEMPOOL_MAX_TX_BYTES,
+            &[],
+            duty.span_commit.as_ref(),
+        )),
     };
     let parent: H256 = duty.parent.hash;
     let fcu = engine

@@ -72,6 +72,15 @@ pub struct PayloadAttributes {
     /// The span to commit in this block, if a span starts.
     #[serde(default)]
     pub span_commit: Option<SpanCommit>,
+    /// Upper bound on the total EIP-2718 encoded size of the payload's transactions (the
+    /// consensus client carries the payload in a transaction of bounded size); `None`: only
+    /// the gas limit bounds the block.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::quantity::option"
+    )]
+    pub max_transactions_bytes: Option<u64>,
 }
 
 /// A BTTC block in executable form: the Ethereum header fields (minus the constants and the

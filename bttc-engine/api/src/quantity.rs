@@ -58,10 +58,53 @@ pub fn deserialize<'de, T: Quantity, D: Deserializer<'de>>(deserializer: D) -> R
     parse(&s).map_err(de::Error::custom)
 }
 
+/// `Option<integer>` as a hex quantity or `null`: `#[serde(with = "…quantity::option")]`.
+pub mod option {
+    use super::{parse, Quantity};
+    use serde::{de, Deserialize, Deserializer, Serializer};
+
+    /// Serializes `Some(v)` as a quantity, `None` as `null`.
+    pub fn serialize<T: Quantity, S: Serializer>(
+        value: &Option<T>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) => super::serialize(v, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Parses a quantity or `null`.
+    pub fn deserialize<'de, T: Quantity, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<T>, D::Error> {
+        let s = <Option<std::borrow::Cow<'de, str>>>::deserialize(deserializer)?;
+        s.map(|s| parse(&s).map_err(de::Error::custom)).transpose()
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn optional_quantities_round_trip() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct T {
+            #[serde(default, with = "super::option")]
+            v: Option<u64>,
+        }
+        let some = serde_json::to_string(&T { v: Some(26) }).unwrap();
+        assert_eq!(some, r#"{"v":"0x1a"}"#);
+        assert_eq!(serde_json::from_str::<T>(&some).unwrap(), T { v: Some(26) });
+        assert_eq!(
+            serde_json::from_str::<T>(r#"{"v":null}"#).unwrap(),
+            T { v: None }
+        );
+        assert_eq!(serde_json::from_str::<T>("{}").unwrap(), T { v: None });
+        assert!(serde_json::from_str::<T>(r#"{"v":"0x01"}"#).is_err());
+    }
 
     #[test]
     fn parses_engine_api_quantities() {

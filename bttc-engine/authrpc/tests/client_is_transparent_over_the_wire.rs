@@ -219,6 +219,7 @@ fn every_method_and_error_matches_a_twin_in_process_engine() {
         producer: api_addr(producer.address()),
         state_sync_records: vec![],
         span_commit: None,
+        max_transactions_bytes: None,
     };
     let fcs = ForkchoiceState::finalized(head.hash);
     let fcu = same(

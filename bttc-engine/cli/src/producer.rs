@@ -38,6 +38,7 @@ pub fn produce(
         producer: Address(producer.address().0 .0),
         state_sync_records: Vec::new(),
         span_commit: None,
+        max_transactions_bytes: None,
     };
     let fcu = engine
         .forkchoice_updated(ForkchoiceState::finalized(head.hash), Some(attrs))

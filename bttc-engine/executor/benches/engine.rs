@@ -450,6 +450,7 @@ fn fixture(n: usize) -> Res<Fixture> {
                 producer: api::Address(producer.address().0 .0),
                 state_sync_records: vec![],
                 span_commit: None,
+                max_transactions_bytes: None,
             }),
         )
         .map_err(|e| e.to_string())?;

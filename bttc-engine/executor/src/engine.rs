@@ -503,7 +503,24 @@ impl Inner {
             .checked_add(1)
             .ok_or_else(|| EngineError::Internal("head number overflow".into()))?;
         let base_fee = self.next_base_fee();
-        let txs: Vec<RecoveredTx> = self.pool.best(base_fee).cloned().collect();
+        // The best txs while their encoded sizes fit the attributes' byte budget (a prefix of
+        // the best order, so no sender's nonces are skipped).
+        let mut budget = attrs.max_transactions_bytes.unwrap_or(u64::MAX);
+        let txs: Vec<RecoveredTx> = self
+            .pool
+            .best(base_fee)
+            .take_while(|t| {
+                let size = u64::try_from(t.size).unwrap_or(u64::MAX);
+                match budget.checked_sub(size) {
+                    Some(left) => {
+                        budget = left;
+                        true
+                    }
+                    None => false,
+                }
+            })
+            .cloned()
+            .collect();
         let input = BlockInput {
             number,
             timestamp: attrs.timestamp,

@@ -207,3 +207,44 @@ fn a_restarted_engine_resumes_at_its_head() {
     import(&e, &p);
     assert_eq!(e.head().unwrap().number, 2);
 }
+
+#[test]
+fn a_byte_budget_bounds_the_payload_and_keeps_nonces_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path());
+    let alice = key(1);
+    let carol = Address::repeat_byte(0xc0);
+    let txs: Vec<Vec<u8>> = (0..10).map(|n| transfer(&alice, n, carol, 1)).collect();
+    for raw in &txs {
+        assert!(matches!(
+            engine.check_tx(raw).unwrap(),
+            TxCheck::Accepted(_)
+        ));
+    }
+    let size = u64::try_from(txs[0].len()).unwrap();
+    let head = engine.head().unwrap();
+    let build = |budget: Option<u64>| {
+        let attrs = bttc_engine_api::PayloadAttributes {
+            timestamp: head.timestamp + 1,
+            producer: api_addr(key(9).address()),
+            state_sync_records: vec![],
+            span_commit: None,
+            max_transactions_bytes: budget,
+        };
+        let fcu = engine
+            .forkchoice_updated(
+                bttc_engine_api::ForkchoiceState::finalized(head.hash),
+                Some(attrs),
+            )
+            .unwrap();
+        engine.get_payload(fcu.payload_id.unwrap()).unwrap().payload
+    };
+    // Room for three and a half: the first three nonces.
+    let bounded = build(Some(3 * size + size / 2));
+    assert_eq!(bounded.transactions.len(), 3);
+    for (n, raw) in bounded.transactions.iter().enumerate() {
+        assert_eq!(raw.as_slice(), txs[n].as_slice(), "nonce {n}");
+    }
+    assert!(build(Some(size - 1)).transactions.is_empty());
+    assert_eq!(build(None).transactions.len(), 10);
+}

@@ -237,6 +237,7 @@ pub fn build_sealed_with(
         producer: api_addr(producer.address()),
         state_sync_records: records,
         span_commit,
+        max_transactions_bytes: None,
     };
     let fcu = engine
         .forkchoice_updated(ForkchoiceState::finalized(head.hash), Some(attrs))
