@@ -434,7 +434,16 @@ impl Application for DeliveryApp {
             delivery_auth::state::params(&mempool.state).map_err(|e| fatal("reading params", e))?;
         let outcome = pipeline::run_tx(&mut mempool.state, &block, mode, &params, &req.tx)
             .map_err(|e| fatal("CheckTx", e))?;
+        drop(mempool);
         let r = outcome_to_exec(outcome);
+        // A side message entering the mempool: its root-chain check can start now.
+        if r.code == 0 && mode == ExecMode::Check {
+            if let Ok(checked) = pipeline::check_stateless(&req.tx, &params) {
+                if let Some(msg) = checked.side_msg() {
+                    self.verifier.prepare(&checked.tx.hash, msg);
+                }
+            }
+        }
         Ok(pb::ResponseCheckTx {
             code: r.code,
             data: r.data,
@@ -580,8 +589,9 @@ impl Application for DeliveryApp {
             }
             match pipeline::check_stateless(tx, &params) {
                 Ok(checked) => {
-                    if checked.side_msg().is_some() {
+                    if let Some(msg) = checked.side_msg() {
                         side_count = side_count.saturating_add(1);
+                        self.verifier.prepare(&checked.tx.hash, msg);
                     }
                 }
                 Err(e) => return reject(format!("tx {i} is invalid: {e}")),

@@ -35,6 +35,10 @@ pub struct PendingSideTx {
 pub trait SideTxVerifier: Send + Sync {
     /// The verdict on `msg`, carried by the transaction `tx_hash`.
     fn vote(&self, tx_hash: &[u8; 32], msg: &SideMsg) -> Vote;
+
+    /// A side message was seen (it passed CheckTx, or it is in a proposal): start checking it
+    /// now, in the background, so the verdict is ready by ExtendVote. Must return at once.
+    fn prepare(&self, _tx_hash: &[u8; 32], _msg: &SideMsg) {}
 }
 
 /// The verifier of a validator without a root-chain client: it cannot tell, so it votes

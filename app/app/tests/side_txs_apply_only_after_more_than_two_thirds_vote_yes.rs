@@ -20,11 +20,19 @@ use delivery_auth::{build_signed_tx, AnyMsg, SignerData};
 use delivery_bank::MsgTopup;
 use delivery_module::Vote;
 use prost::Message as _;
+use sha2::Digest as _;
 
-struct AlwaysYes;
+/// Votes YES and records which txs it was asked to prepare, and how often.
+#[derive(Default)]
+struct AlwaysYes {
+    prepared: std::sync::Mutex<Vec<[u8; 32]>>,
+}
 impl SideTxVerifier for AlwaysYes {
     fn vote(&self, _: &[u8; 32], _: &SideMsg) -> Vote {
         Vote::Yes
+    }
+    fn prepare(&self, tx_hash: &[u8; 32], _: &SideMsg) {
+        self.prepared.lock().unwrap().push(*tx_hash);
     }
 }
 
@@ -56,13 +64,19 @@ fn topup_tx(chain: &TestChain, log_index: u64, seq: u64) -> Vec<u8> {
 
 #[test]
 fn a_topup_mints_after_the_yes_vote_and_only_once() {
-    let mut chain = TestChain::with_verifier(4, 2, Arc::new(AlwaysYes));
+    let verifier = Arc::new(AlwaysYes::default());
+    let mut chain = TestChain::with_verifier(4, 2, verifier.clone());
     chain.block(vec![]);
     let user = chain.accounts[1].address();
     let before = chain.balance(&user);
     let tx = topup_tx(&chain, 0, 0);
     assert_eq!(chain.check_tx(&tx).code, 0);
+    // The root-chain check starts as soon as the tx enters the mempool ...
+    let hash: [u8; 32] = sha2::Sha256::digest(&tx).into();
+    assert_eq!(*verifier.prepared.lock().unwrap(), vec![hash]);
     chain.block(vec![tx]);
+    // ... and again when a proposal carries it (a node may not have seen it in its mempool).
+    assert!(verifier.prepared.lock().unwrap().len() >= 2);
     assert_eq!(chain.balance(&user), before, "applied before the vote");
     chain.block(vec![]);
     assert_eq!(
@@ -78,7 +92,7 @@ fn a_topup_mints_after_the_yes_vote_and_only_once() {
 
 #[test]
 fn a_topup_with_half_the_power_voting_yes_is_dropped() {
-    let mut chain = TestChain::with_verifier(4, 2, Arc::new(AlwaysYes));
+    let mut chain = TestChain::with_verifier(4, 2, Arc::new(AlwaysYes::default()));
     chain.block(vec![]);
     let user = chain.accounts[1].address();
     let before = chain.balance(&user);
