@@ -13,7 +13,10 @@
 //! 3. the BTTC payload tx, if any (right after the extended commit): checked against Delivery
 //!    state (chain, span schedule), then executed by the engine;
 //! 4. user transactions in block order;
-//! 5. the span module's end of block (failover clock, next span), the BTTC block record;
+//! 5. the span module's end of block (failover clock, next span; producers from staking's
+//!    active validators once staking has any), the BTTC block record, the staking module's end
+//!    of block (its validator updates are the response's `validator_updates`, recorded as the
+//!    set in force from `height + 2`);
 //! 6. bookkeeping: last block, validator-set pruning;
 //! 7. the app hash of the resulting state (written by Commit); after Commit the engine's
 //!    forkchoice moves to the new BTTC block.
@@ -281,6 +284,21 @@ impl DeliveryApp {
     }
 }
 
+/// CometBFT validator updates (ed25519 keys) for these validators.
+fn validator_updates(validators: &[Validator]) -> Vec<pb::ValidatorUpdate> {
+    validators
+        .iter()
+        .map(|v| pb::ValidatorUpdate {
+            pub_key: Some(tendermint_proto::v0_38::crypto::PublicKey {
+                sum: Some(tendermint_proto::v0_38::crypto::public_key::Sum::Ed25519(
+                    v.pub_key.clone(),
+                )),
+            }),
+            power: v.power,
+        })
+        .collect()
+}
+
 fn outcome_to_exec(outcome: TxOutcome) -> pb::ExecTxResult {
     let gas_wanted = i64::try_from(outcome.gas_wanted).unwrap_or(i64::MAX);
     match outcome.result {
@@ -378,6 +396,10 @@ impl Application for DeliveryApp {
             &set,
         )
         .map_err(|e| fatal("invalid genesis", e))?;
+        // With validators in staking, its set replaces CometBFT's genesis validators (an empty
+        // list keeps them).
+        let staking_set = genesis::staking_validator_set(&state)
+            .map_err(|e| fatal("reading the staking validators", e))?;
         let changes = state.into_changes();
         let root = self
             .storage
@@ -402,10 +424,13 @@ impl Application for DeliveryApp {
             time_seconds: 0,
             time_nanos: 0,
         };
+        drop(mempool);
+        let validators =
+            staking_set.map_or_else(Vec::new, |set| validator_updates(&set.validators));
         tracing::info!(chain_id = %req.chain_id, initial_height, app_hash = %hex::encode(root), "genesis initialised");
         Ok(pb::ResponseInitChain {
             consensus_params: None,
-            validators: Vec::new(),
+            validators,
             app_hash: root.to_vec().into(),
         })
     }
@@ -747,8 +772,7 @@ impl Application for DeliveryApp {
                 },
             }
         }
-        let validators = delivery_span::state::validators(&state)
-            .map_err(|e| fatal("reading span validators", e))?;
+        let validators = span_validators(&state)?;
         let span_events = delivery_span::end_block(
             &mut state,
             &delivery_span::BlockInput {
@@ -771,6 +795,20 @@ impl Application for DeliveryApp {
             }
             None => None,
         };
+        // Staking last: the epoch clock and the validator-set changes of this block's side
+        // txs, handed to CometBFT (in force from `height + 2`, as the app records them).
+        let mut ctx = delivery_module::Context::new(&block, ExecMode::Deliver);
+        let updates = delivery_staking::end_block(&mut state, &mut ctx).map_err(|e| match e {
+            delivery_staking::StakingError::Store(e) => fatal("staking end of block", e),
+            other => fatal(
+                "staking end of block broke an invariant (halting rather than diverging)",
+                other,
+            ),
+        })?;
+        block_events.extend(ctx.take_events());
+        let updates = valset::from_power_updates(&updates);
+        valset::record_updates(&mut state, height, &updates)
+            .map_err(|e| fatal("recording validator updates", e))?;
         self.last_block_time.store(time, Ordering::Relaxed);
 
         genesis::set_last_block(
@@ -799,7 +837,7 @@ impl Application for DeliveryApp {
         Ok(pb::ResponseFinalizeBlock {
             events: to_abci_events(block_events),
             tx_results,
-            validator_updates: Vec::new(),
+            validator_updates: validator_updates(&updates),
             consensus_param_updates: None,
             app_hash: app_hash.into(),
         })
@@ -850,6 +888,34 @@ impl Application for DeliveryApp {
         *lock(&self.evm_pool_view) = None;
         Ok(pb::ResponseCommit { retain_height: 0 })
     }
+}
+
+/// The producer pool for the span module: staking's active validators once staking has any
+/// (it is then the source of truth), otherwise the span genesis list.
+pub(crate) fn span_validators<S: StateRead>(
+    state: &S,
+) -> AppResult<Vec<delivery_span::SpanValidator>> {
+    let active = delivery_staking::active_validators(state)
+        .map_err(|e| fatal("reading the staking validators", e))?;
+    if active.is_empty() {
+        return delivery_span::state::validators(state)
+            .map_err(|e| fatal("reading span validators", e));
+    }
+    active
+        .into_iter()
+        .map(|v| {
+            Ok(delivery_span::SpanValidator {
+                id: v.id,
+                signer: v.signer,
+                power: u64::try_from(v.power).map_err(|_| {
+                    AppError::from(format!(
+                        "staking validator {} has power {}, expected > 0",
+                        v.id, v.power
+                    ))
+                })?,
+            })
+        })
+        .collect()
 }
 
 fn bttc_failure(code: u32, log: String) -> pb::ExecTxResult {
@@ -1165,5 +1231,71 @@ fn evm_code(kind: bttc_engine_api::TxRejectKind) -> u32 {
         K::FeeTooLow => 11,
         K::ReplacementNotAllowed => 12,
         K::PoolFull => 13,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use delivery_module::{Module, SecretKey};
+    use delivery_store::EmptyState;
+
+    fn span_only(signer: delivery_module::Address) -> delivery_span::Genesis {
+        delivery_span::Genesis {
+            validators: vec![delivery_span::SpanValidator {
+                id: 9,
+                signer,
+                power: 10,
+            }],
+            ..delivery_span::Genesis::default()
+        }
+    }
+
+    #[test]
+    fn span_producers_come_from_staking_unless_it_is_dormant() {
+        let span_signer = SecretKey::generate().address();
+        // Dormant staking: the span genesis list.
+        let mut state = StateDelta::new(EmptyState);
+        delivery_span::SpanModule::init_genesis(&mut state, &span_only(span_signer)).unwrap();
+        delivery_staking::StakingModule::init_genesis(
+            &mut state,
+            &delivery_staking::Genesis::default(),
+        )
+        .unwrap();
+        let pool = span_validators(&state).unwrap();
+        assert_eq!(pool.len(), 1);
+        assert_eq!((pool[0].id, pool[0].signer), (9, span_signer));
+
+        // Staking with validators: its active set (id, signer, power), not span's list.
+        let keys: Vec<SecretKey> = (0..2).map(|_| SecretKey::generate()).collect();
+        let consensus: Vec<[u8; 32]> = (1u8..=2)
+            .map(|i| {
+                ed25519_dalek::SigningKey::from_bytes(&[i; 32])
+                    .verifying_key()
+                    .to_bytes()
+            })
+            .collect();
+        let pubkeys: Vec<delivery_module::PublicKey> =
+            keys.iter().map(SecretKey::public_key).collect();
+        let generated: Vec<crate::genesis::GeneratedValidator<'_>> = pubkeys
+            .iter()
+            .zip(&consensus)
+            .map(|(signer, c)| crate::genesis::GeneratedValidator {
+                signer,
+                consensus_pubkey: *c,
+            })
+            .collect();
+        let staking = crate::genesis::staking_section(&generated, Default::default());
+        let mut state = StateDelta::new(EmptyState);
+        delivery_span::SpanModule::init_genesis(&mut state, &span_only(span_signer)).unwrap();
+        delivery_staking::StakingModule::init_genesis(&mut state, &staking).unwrap();
+        let pool = span_validators(&state).unwrap();
+        let got: Vec<(u64, delivery_module::Address, u64)> =
+            pool.iter().map(|v| (v.id, v.signer, v.power)).collect();
+        assert_eq!(
+            got,
+            vec![(1, keys[0].address(), 1), (2, keys[1].address(), 1)]
+        );
     }
 }

@@ -1,11 +1,17 @@
 //! The app genesis: the `app_state` object of CometBFT's genesis.json.
 //!
 //! ```json
-//! { "auth": {...}, "bank": {...}, "span": {...}, "bttc": { "genesis": {...}, "blocks": [...] },
+//! { "auth": {...}, "bank": {...}, "span": {...}, "rootchain": {...}, "staking": {...},
+//!   "clerk": {...}, "bttc": { "genesis": {...}, "blocks": [...] },
 //!   "app": { "validator_sets": [...], "last_block": ..., "pending_side_txs": [...] } }
 //! ```
 //! `bttc` names the engine's genesis block (without it, no BTTC blocks are accepted); `span`
-//! lists the validators' signer addresses and the producer-schedule params.
+//! lists the validators' signer addresses and the producer-schedule params; `rootchain` is the
+//! root-chain registry, `staking` the validators (when it lists any, it is the source of the
+//! validator set: InitChain hands its set to CometBFT), `clerk` the state-sync records.
+//! Modules are initialised in this order: auth, bank, span, rootchain, staking, clerk (staking
+//! and clerk read the registry). Every module section is optional (serde default), so older
+//! genesis files load.
 //! Module sections are each module's [`Module::Genesis`]. The `app` section is absent in a new
 //! chain's genesis (the validator set comes from CometBFT's `validators`); an export fills it so
 //! that importing the export reproduces the exact state, and so the exact app hash.
@@ -31,6 +37,15 @@ pub struct AppGenesis {
     /// Spans, producers and their params.
     #[serde(default)]
     pub span: delivery_span::Genesis,
+    /// The root-chain registry (and, in an export, the applied root events).
+    #[serde(default)]
+    pub rootchain: delivery_rootchain::Genesis,
+    /// Validators, epochs and the set reported to CometBFT.
+    #[serde(default)]
+    pub staking: delivery_staking::Genesis,
+    /// State-sync records.
+    #[serde(default)]
+    pub clerk: delivery_clerk::Genesis,
     /// The BTTC chain: its genesis block and (in an export) every finalized block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bttc: Option<BttcSection>,
@@ -145,6 +160,12 @@ pub fn init<S: StateWrite>(
         .map_err(|e| format!("bank genesis: {e}"))?;
     delivery_span::SpanModule::validate_genesis(&genesis.span)
         .map_err(|e| format!("span genesis: {e}"))?;
+    delivery_rootchain::RootChainModule::validate_genesis(&genesis.rootchain)
+        .map_err(|e| format!("rootchain genesis: {e}"))?;
+    delivery_staking::StakingModule::validate_genesis(&genesis.staking)
+        .map_err(|e| format!("staking genesis: {e}"))?;
+    delivery_clerk::ClerkModule::validate_genesis(&genesis.clerk)
+        .map_err(|e| format!("clerk genesis: {e}"))?;
     if let Some(bttc) = &genesis.bttc {
         let mut prev = bttc.genesis.record();
         for b in &bttc.blocks {
@@ -157,20 +178,27 @@ pub fn init<S: StateWrite>(
             prev = b.clone();
         }
     }
-    if validators.validators.is_empty() {
-        return Err("genesis has no validators".into());
-    }
     let fail = |e: ExecError| e.to_string();
     delivery_module::codec::put_json(state, CHAIN_ID.to_vec(), &chain_id.to_string())
         .map_err(|e| e.to_string())?;
     delivery_auth::Auth::init_genesis(state, &genesis.auth).map_err(fail)?;
     delivery_bank::Bank::init_genesis(state, &genesis.bank).map_err(fail)?;
     delivery_span::SpanModule::init_genesis(state, &genesis.span).map_err(fail)?;
+    delivery_rootchain::RootChainModule::init_genesis(state, &genesis.rootchain).map_err(fail)?;
+    delivery_staking::StakingModule::init_genesis(state, &genesis.staking).map_err(fail)?;
+    delivery_clerk::ClerkModule::init_genesis(state, &genesis.clerk).map_err(fail)?;
     if let Some(bttc) = &genesis.bttc {
         chain::record(state, &bttc.genesis.record()).map_err(|e| e.to_string())?;
         for b in &bttc.blocks {
             chain::record(state, b).map_err(|e| e.to_string())?;
         }
+    }
+    // Staking, when it has validators, is the source of the set: InitChain returns it to
+    // CometBFT, which replaces its genesis validators with it.
+    let staking_set = staking_validator_set(state).map_err(|e| e.to_string())?;
+    let validators = staking_set.as_ref().unwrap_or(validators);
+    if validators.validators.is_empty() {
+        return Err("genesis has no validators".into());
     }
     match &genesis.app {
         None => valset::set_from(state, initial_height, validators),
@@ -182,7 +210,12 @@ pub fn init<S: StateWrite>(
                 last = Some(decoded);
             }
             if last.as_ref() != Some(validators) {
-                return Err("the genesis validators differ from the exported validator set".into());
+                return Err(if staking_set.is_some() {
+                    "the staking module's reported set differs from the exported validator set"
+                } else {
+                    "the genesis validators differ from the exported validator set"
+                }
+                .into());
             }
             if let Some(block) = &app.last_block {
                 set_last_block(state, block).map_err(|e| e.to_string())?;
@@ -203,6 +236,20 @@ pub fn init<S: StateWrite>(
         }
     }
     Ok(())
+}
+
+/// The validator set staking reports to CometBFT at genesis (its reported set), `None` when the
+/// module is dormant (no validators: CometBFT's genesis validators stand).
+pub fn staking_validator_set<S: StateRead + ?Sized>(
+    state: &S,
+) -> Result<Option<ValidatorSet>, ExecError> {
+    let updates = delivery_staking::genesis_validator_updates(state).map_err(ExecError::from)?;
+    if updates.is_empty() {
+        return Ok(None);
+    }
+    let mut set = ValidatorSet::default();
+    set.apply_updates(&valset::from_power_updates(&updates));
+    Ok(Some(set))
 }
 
 fn decode_set(set: &GenesisValidatorSet) -> Result<ValidatorSet, String> {
@@ -279,6 +326,9 @@ pub fn export<S: StateRead>(state: &S) -> Result<AppGenesis, ExecError> {
         auth: delivery_auth::Auth::export_genesis(state)?,
         bank: delivery_bank::Bank::export_genesis(state)?,
         span: delivery_span::SpanModule::export_genesis(state)?,
+        rootchain: delivery_rootchain::RootChainModule::export_genesis(state)?,
+        staking: delivery_staking::StakingModule::export_genesis(state)?,
+        clerk: delivery_clerk::ClerkModule::export_genesis(state)?,
         bttc,
         app: Some(AppSection {
             validator_sets,
@@ -305,4 +355,52 @@ pub fn default_app_state(balances: &[(Address, u128)]) -> serde_json::Value {
         ..AppGenesis::default()
     };
     serde_json::to_value(&genesis).unwrap_or(serde_json::Value::Null)
+}
+
+pub use delivery_staking::Params as StakingParams;
+
+/// The stake each validator of a generated genesis (`deliveryd init` / `testnet`) has:
+/// 10,000 BTT in atto-BTT.
+pub const GENERATED_VALIDATOR_STAKE: u128 = 10_000 * delivery_staking::ATTO_PER_BTT;
+
+/// A generated genesis validator: the keys `deliveryd init` / `testnet` make for a node.
+#[derive(Debug, Clone, Copy)]
+pub struct GeneratedValidator<'a> {
+    /// Its secp256k1 signer key (the account that signs bridge txs and seals BTTC blocks).
+    pub signer: &'a delivery_module::crypto::PublicKey,
+    /// Its ed25519 consensus key (`priv_validator_key.json`).
+    pub consensus_pubkey: [u8; 32],
+}
+
+/// The staking section of a generated genesis: validators `1..=n` in the given order, each with
+/// [`GENERATED_VALIDATOR_STAKE`], active from epoch 1, nonce 0 (no root-chain event names them),
+/// under `params`. Staking is then the source of the validator set; CometBFT's genesis
+/// validators must carry [`staking_power`] each to agree with it.
+pub fn staking_section(
+    validators: &[GeneratedValidator<'_>],
+    params: StakingParams,
+) -> delivery_staking::Genesis {
+    delivery_staking::Genesis {
+        params,
+        validators: validators
+            .iter()
+            .zip(1u64..)
+            .map(|(v, id)| delivery_staking::Validator {
+                id,
+                signer: v.signer.address(),
+                signer_pubkey: v.signer.to_uncompressed(),
+                consensus_pubkey: v.consensus_pubkey,
+                stake: GENERATED_VALIDATOR_STAKE,
+                start_epoch: 1,
+                end_epoch: 0,
+                nonce: 0,
+            })
+            .collect(),
+        ..delivery_staking::Genesis::default()
+    }
+}
+
+/// The voting power a generated validator has under `params` (what CometBFT's genesis lists).
+pub fn staking_power(params: &StakingParams) -> i64 {
+    delivery_staking::voting_power(params.voting_power, GENERATED_VALIDATOR_STAKE)
 }

@@ -5,7 +5,8 @@
 //! - [`pipeline`] is the one transaction pipeline CheckTx, ProcessProposal and FinalizeBlock share.
 //! - [`router`] routes every message type by one exhaustive `match`.
 //! - [`vote_ext`] and [`side`] carry side-transaction votes in vote extensions.
-//! - [`valset`] keeps the validator sets needed to check extended commits.
+//! - [`valset`] keeps the validator sets needed to check extended commits (staking's updates
+//!   applied from `H + 2`, as CometBFT does).
 //! - [`genesis`] imports and exports the `app_state`.
 //! - [`chain`] is the BTTC chain as Delivery sees it: payload txs, block records, checks; the
 //!   app drives an [`bttc_engine_api::Engine`] with them (see [`app::DeliveryApp::with_engine`]).

@@ -7,8 +7,9 @@
 //! - `custom/auth/account`, `custom/auth/params`, `custom/bank/balance`, `custom/bank/supply`
 //!   (`data` is a `0x` address where one is needed): JSON.
 //! - `custom/span/{span,latest-span,producer-at,params,validators}` (the span module),
-//!   `custom/bttc/head`, `custom/bttc/block` (data: a decimal number): Delivery's record of the
-//!   BTTC chain, JSON.
+//!   `custom/staking/<path>`, `custom/clerk/<path>`, `custom/rootchain/<path>` (those modules'
+//!   queries, JSON), `custom/bttc/head`, `custom/bttc/block` (data: a decimal number):
+//!   Delivery's record of the BTTC chain, JSON.
 //! - `custom/app/validators`: the validator set in force at the next height, JSON.
 //!
 //! A bad query is answered with a non-zero code and a log, never an exception.
@@ -97,6 +98,13 @@ pub fn handle(storage: &Storage, req: pb::RequestQuery) -> AppResult<pb::Respons
             Some(("auth", sub)) => delivery_auth::Auth::query(&snapshot, sub, &req.data),
             Some(("bank", sub)) => delivery_bank::Bank::query(&snapshot, sub, &req.data),
             Some(("span", sub)) => delivery_span::SpanModule::query(&snapshot, sub, &req.data),
+            Some(("staking", sub)) => {
+                delivery_staking::StakingModule::query(&snapshot, sub, &req.data)
+            }
+            Some(("clerk", sub)) => delivery_clerk::ClerkModule::query(&snapshot, sub, &req.data),
+            Some(("rootchain", sub)) => {
+                delivery_rootchain::RootChainModule::query(&snapshot, sub, &req.data)
+            }
             Some(("bttc", "head")) => bttc_json(chain::head(&snapshot)),
             Some(("bttc", "block")) => match std::str::from_utf8(&req.data)
                 .ok()

@@ -3,8 +3,10 @@
 
 use delivery_auth::AnyMsg;
 use delivery_bank::{MsgSend, MsgTopup};
+use delivery_clerk::MsgEventRecord;
 use delivery_module::error::sdk;
 use delivery_module::{Address, Context, ExecError, Msg, MsgHandler, SideMsgHandler, TxError};
+use delivery_staking::{MsgSignerUpdate, MsgStakeUpdate, MsgValidatorExit, MsgValidatorJoin};
 use delivery_store::{StateRead, StateWrite};
 
 /// A message that changes state when its block executes.
@@ -19,6 +21,30 @@ pub enum UserMsg {
 pub enum SideMsg {
     /// `bank` fee top-up from a root chain.
     Topup(MsgTopup),
+    /// `staking`: a validator joined (`Staked`).
+    ValidatorJoin(MsgValidatorJoin),
+    /// `staking`: a validator's total stake changed (`StakeUpdate`).
+    StakeUpdate(MsgStakeUpdate),
+    /// `staking`: a validator's signer key changed (`SignerChange`).
+    SignerUpdate(MsgSignerUpdate),
+    /// `staking`: a validator is leaving (`UnstakeInit`).
+    ValidatorExit(MsgValidatorExit),
+    /// `clerk`: a state-sync record (`StateSynced`).
+    EventRecord(MsgEventRecord),
+}
+
+/// Runs `$body` with `$m` bound to the message inside any [`SideMsg`] variant.
+macro_rules! each_side_msg {
+    ($msg:expr, $m:ident => $body:expr) => {
+        match $msg {
+            SideMsg::Topup($m) => $body,
+            SideMsg::ValidatorJoin($m) => $body,
+            SideMsg::StakeUpdate($m) => $body,
+            SideMsg::SignerUpdate($m) => $body,
+            SideMsg::ValidatorExit($m) => $body,
+            SideMsg::EventRecord($m) => $body,
+        }
+    };
 }
 
 /// Any routed message.
@@ -45,6 +71,11 @@ pub fn route(any: &AnyMsg) -> Result<AppMsg, TxError> {
     match any.type_url.as_str() {
         MsgSend::TYPE_URL => Ok(AppMsg::User(UserMsg::BankSend(decode(&any.value)?))),
         MsgTopup::TYPE_URL => Ok(AppMsg::Side(SideMsg::Topup(decode(&any.value)?))),
+        MsgValidatorJoin::TYPE_URL => Ok(AppMsg::Side(SideMsg::ValidatorJoin(decode(&any.value)?))),
+        MsgStakeUpdate::TYPE_URL => Ok(AppMsg::Side(SideMsg::StakeUpdate(decode(&any.value)?))),
+        MsgSignerUpdate::TYPE_URL => Ok(AppMsg::Side(SideMsg::SignerUpdate(decode(&any.value)?))),
+        MsgValidatorExit::TYPE_URL => Ok(AppMsg::Side(SideMsg::ValidatorExit(decode(&any.value)?))),
+        MsgEventRecord::TYPE_URL => Ok(AppMsg::Side(SideMsg::EventRecord(decode(&any.value)?))),
         other => Err(TxError::new(
             sdk::CODESPACE,
             sdk::UNKNOWN_MSG,
@@ -58,7 +89,7 @@ impl AppMsg {
     pub fn signer(&self) -> Result<Address, TxError> {
         match self {
             AppMsg::User(UserMsg::BankSend(m)) => m.signer(),
-            AppMsg::Side(SideMsg::Topup(m)) => m.signer(),
+            AppMsg::Side(side) => each_side_msg!(side, m => m.signer()),
         }
     }
 
@@ -66,7 +97,7 @@ impl AppMsg {
     pub fn check_stateless(&self) -> Result<(), TxError> {
         match self {
             AppMsg::User(UserMsg::BankSend(m)) => m.check_stateless(),
-            AppMsg::Side(SideMsg::Topup(m)) => m.check_stateless(),
+            AppMsg::Side(side) => each_side_msg!(side, m => m.check_stateless()),
         }
     }
 }
@@ -94,9 +125,7 @@ impl SideMsg {
         ctx: &Context<'_>,
         state: &S,
     ) -> Result<(), ExecError> {
-        match self {
-            SideMsg::Topup(m) => SideMsgHandler::check_stateful(m, ctx, state),
-        }
+        each_side_msg!(self, m => SideMsgHandler::check_stateful(m, ctx, state))
     }
 
     /// Applies the claim after the vote passed.
@@ -105,15 +134,11 @@ impl SideMsg {
         ctx: &mut Context<'_>,
         state: &mut S,
     ) -> Result<(), ExecError> {
-        match self {
-            SideMsg::Topup(m) => m.post_execute(ctx, state),
-        }
+        each_side_msg!(self, m => m.post_execute(ctx, state))
     }
 
     /// Packs the message again (to store it as pending).
     pub fn pack(&self) -> AnyMsg {
-        match self {
-            SideMsg::Topup(m) => AnyMsg::pack(m),
-        }
+        each_side_msg!(self, m => AnyMsg::pack(m))
     }
 }

@@ -78,6 +78,39 @@ pub fn address_of(pub_key: &[u8]) -> Vec<u8> {
     hash.iter().take(20).copied().collect()
 }
 
+/// Staking's power updates as CometBFT validator updates (power 0 removes).
+pub fn from_power_updates(updates: &[delivery_staking::PowerUpdate]) -> Vec<Validator> {
+    updates
+        .iter()
+        .map(|u| Validator {
+            address: address_of(&u.consensus_pubkey),
+            pub_key: u.consensus_pubkey.to_vec(),
+            power: u.power,
+        })
+        .collect()
+}
+
+/// Records updates returned by FinalizeBlock at `height`: CometBFT applies them to the latest
+/// set from `height + 2` on, so the app does the same (`app/valset/<height + 2>`).
+pub fn record_updates<S: StateWrite + ?Sized>(
+    state: &mut S,
+    height: u64,
+    updates: &[Validator],
+) -> Result<(), StoreError> {
+    if updates.is_empty() {
+        return Ok(());
+    }
+    let (_, mut set) = latest(state)?.ok_or_else(|| {
+        StoreError::Backend("validator updates with no validator set recorded".into())
+    })?;
+    set.apply_updates(updates);
+    let from = height
+        .checked_add(2)
+        .ok_or_else(|| StoreError::Backend("validator-set height overflow".into()))?;
+    set_from(state, from, &set);
+    Ok(())
+}
+
 fn key(height: u64) -> Vec<u8> {
     codec::key(&[PREFIX, &codec::be_u64(height)])
 }

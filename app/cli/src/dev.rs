@@ -79,7 +79,7 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
         drop(engine);
         let (span, bttc_section) = bttc::genesis_sections(
             &head,
-            &[(1, signer.address(), 10)],
+            &[(1, signer.address(), config::GENESIS_POWER)],
             &delivery_span::Params::default(),
         )?;
         let path = home.genesis_json();

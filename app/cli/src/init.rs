@@ -204,12 +204,29 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         kind,
     );
     let genesis_time = config::now_rfc3339();
+    // Staking is the source of the validator set: CometBFT's genesis validator carries the power
+    // staking gives it.
+    let staking_params = delivery_app::genesis::StakingParams::default();
+    let power = u64::try_from(delivery_app::genesis::staking_power(&staking_params))
+        .context("staking gives the genesis validator no power")?;
     let validator = GenesisValidator {
         name: args.moniker.clone(),
         pub_key: validator_key.verifying_key(),
-        power: config::GENESIS_POWER,
+        power,
     };
-    let app_state = delivery_app::genesis::default_app_state(&[(signer.address(), args.amount)]);
+    let mut app_state =
+        delivery_app::genesis::default_app_state(&[(signer.address(), args.amount)]);
+    let staking = delivery_app::genesis::staking_section(
+        &[delivery_app::genesis::GeneratedValidator {
+            signer: &signer.public_key(),
+            consensus_pubkey: validator_key.verifying_key().to_bytes(),
+        }],
+        staking_params,
+    );
+    app_state
+        .as_object_mut()
+        .context("the default app state is not an object")?
+        .insert("staking".into(), serde_json::to_value(&staking)?);
     let genesis = config::genesis_json(&args.chain_id, &genesis_time, &[validator], app_state)?;
 
     let overwrite = if args.overwrite {

@@ -92,6 +92,14 @@ pub enum SpanParams {
 }
 
 impl SpanParams {
+    /// The staking params that go with these span params: 16-block epochs on a localnet.
+    fn staking_params(self) -> delivery_app::genesis::StakingParams {
+        match self {
+            Self::Mainnet => delivery_app::genesis::StakingParams::default(),
+            Self::Localnet => delivery_app::genesis::StakingParams::localnet(),
+        }
+    }
+
     fn params(self) -> delivery_span::Params {
         match self {
             Self::Mainnet => delivery_span::Params::default(),
@@ -297,6 +305,26 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         .collect();
     balances.extend(accounts.iter().map(|a| (a.address, args.amount)));
     let mut app_state = delivery_app::genesis::default_app_state(&balances);
+    // Staking is the source of the validator set: validators 1..=n in node order, and CometBFT's
+    // genesis validators (and the span producers) carry the power staking gives them.
+    let staking_params = args.span_params.staking_params();
+    let power = u64::try_from(delivery_app::genesis::staking_power(&staking_params))
+        .context("staking gives the genesis validators no power")?;
+    let signer_keys: Vec<delivery_module::PublicKey> =
+        plans.iter().map(|p| p.signer.public_key()).collect();
+    let generated: Vec<delivery_app::genesis::GeneratedValidator<'_>> = plans
+        .iter()
+        .zip(&signer_keys)
+        .map(|(p, signer)| delivery_app::genesis::GeneratedValidator {
+            signer,
+            consensus_pubkey: p.validator_key.verifying_key().to_bytes(),
+        })
+        .collect();
+    let staking = delivery_app::genesis::staking_section(&generated, staking_params);
+    app_state
+        .as_object_mut()
+        .context("the default app state is not an object")?
+        .insert("staking".into(), serde_json::to_value(&staking)?);
     let dev_genesis_path = root.join("bttc-genesis.json");
     if args.bttc_dev_genesis {
         let funded: Vec<_> = balances
@@ -335,7 +363,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
             let producers: Vec<(u64, Address, u64)> = plans
                 .iter()
                 .zip(1u64..)
-                .map(|(p, id)| (id, p.signer.address(), config::GENESIS_POWER))
+                .map(|(p, id)| (id, p.signer.address(), power))
                 .collect();
             let mut params = args.span_params.params();
             if let Some(n) = args.producers {
@@ -358,7 +386,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         .map(|p| GenesisValidator {
             name: p.name.clone(),
             pub_key: p.validator_key.verifying_key(),
-            power: config::GENESIS_POWER,
+            power,
         })
         .collect();
     let genesis_time = config::now_rfc3339();

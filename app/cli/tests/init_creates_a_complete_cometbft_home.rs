@@ -146,9 +146,27 @@ fn init_creates_a_complete_home_with_cometbft_shapes() {
     );
     assert_eq!(validators[0]["address"], address.as_str());
     assert_eq!(validators[0]["pub_key"], pv["pub_key"]);
-    assert_eq!(validators[0]["power"], "10");
+    // Staking is the source of the set: equal power, 1 each.
+    assert_eq!(validators[0]["power"], "1");
     assert_eq!(validators[0]["name"], "alpha");
     let signer = report["signer_address"].as_str().unwrap();
+    let staking = &genesis["app_state"]["staking"]["validators"];
+    assert_eq!(staking.as_array().unwrap().len(), 1, "{staking}");
+    assert_eq!(staking[0]["id"], 1);
+    assert_eq!(staking[0]["signer"], signer);
+    assert_eq!(staking[0]["start_epoch"], 1);
+    let consensus = BASE64
+        .decode(pv["pub_key"]["value"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        staking[0]["consensus_pubkey"],
+        format!("0x{}", hex::encode(consensus))
+    );
+    let signer_pubkey = staking[0]["signer_pubkey"].as_str().unwrap();
+    assert!(
+        signer_pubkey.starts_with("0x04") && signer_pubkey.len() == 2 + 130,
+        "{signer_pubkey}"
+    );
     let balances = genesis["app_state"]["bank"]["balances"].as_array().unwrap();
     assert_eq!(balances.len(), 1);
     assert_eq!(balances[0]["address"], signer);

@@ -113,7 +113,21 @@ fn testnet_of_four_writes_distinct_ports_peers_and_one_genesis() {
             .find(|v| v["address"] == pv["address"])
             .unwrap();
         assert_eq!(listed["pub_key"], pv["pub_key"]);
-        assert_eq!(listed["power"], "10");
+        // Staking is the source of the set (equal power: 1 each), listing the same keys.
+        assert_eq!(listed["power"], "1");
+        let staked = genesis["app_state"]["staking"]["validators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["signer"] == node["signer_address"])
+            .unwrap();
+        assert_eq!(
+            staked["consensus_pubkey"],
+            format!(
+                "0x{}",
+                hex::encode(base64_decode(pv["pub_key"]["value"].as_str().unwrap()))
+            )
+        );
         assert_eq!(listed["name"], name.as_str());
 
         // The signer key is in the node's keyring and funded.

@@ -29,6 +29,10 @@ pub struct TestChain {
     pub validators: Vec<SigningKey>,
     pub accounts: Vec<SecretKey>,
     pub height: i64,
+    /// The voting power every validator signs with (the app's record must agree).
+    pub power: i64,
+    /// InitChain's answer.
+    pub init: pb::ResponseInitChain,
     pub last_extended_commit: Option<pb::ExtendedCommitInfo>,
     pub dir: tempfile::TempDir,
 }
@@ -119,15 +123,36 @@ impl TestChain {
             .collect();
         let mut state = delivery_app::genesis::default_app_state(&balances);
         patch(&mut state);
-        app.init_chain(init_request(&validators, &state)).unwrap();
+        let init = app.init_chain(init_request(&validators, &state)).unwrap();
         Self {
             app,
             validators,
             accounts,
             height: 0,
+            power: 10,
+            init,
             last_extended_commit: None,
             dir,
         }
+    }
+
+    /// A chain whose validator set comes from the staking module: the test validators are
+    /// staking validators 1..=n (equal power: 1 each, signer keys from `signers`), and
+    /// `patch` adjusts the app genesis further.
+    pub fn build_staking(
+        signers: &[SecretKey],
+        accounts: Vec<SecretKey>,
+        verifier: Arc<dyn SideTxVerifier>,
+        patch: impl FnOnce(&mut serde_json::Value),
+    ) -> Self {
+        let n = signers.len();
+        let staking = staking_genesis(signers);
+        let mut chain = Self::build_with(n, accounts, verifier, None, |state| {
+            state["staking"] = serde_json::to_value(&staking).unwrap();
+            patch(state);
+        });
+        chain.power = 1;
+        chain
     }
 
     /// Signs a vote extension as validator `i` would for `height`.
@@ -137,7 +162,7 @@ impl TestChain {
         pb::ExtendedVoteInfo {
             validator: Some(pb::Validator {
                 address: address_of(&key.verifying_key().to_bytes()).into(),
-                power: 10,
+                power: self.power,
             }),
             vote_extension: ext.into(),
             extension_signature: key.sign(&sb).to_bytes().to_vec().into(),
@@ -394,6 +419,33 @@ impl TestChain {
             200_000,
             "",
         )
+    }
+}
+
+/// The ed25519 key of test validator `i` (as [`TestChain`] makes them).
+pub fn validator_key(i: usize) -> SigningKey {
+    SigningKey::from_bytes(&[i as u8 + 1; 32])
+}
+
+/// A staking genesis with test validators `1..=signers.len()` (consensus key
+/// [`validator_key`]`(i)`, 1000 BTT, active from epoch 1).
+pub fn staking_genesis(signers: &[SecretKey]) -> delivery_staking::Genesis {
+    delivery_staking::Genesis {
+        validators: signers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| delivery_staking::Validator {
+                id: i as u64 + 1,
+                signer: s.address(),
+                signer_pubkey: s.public_key().to_uncompressed(),
+                consensus_pubkey: validator_key(i).verifying_key().to_bytes(),
+                stake: 1_000 * BTT,
+                start_epoch: 1,
+                end_epoch: 0,
+                nonce: 1,
+            })
+            .collect(),
+        ..delivery_staking::Genesis::default()
     }
 }
 
