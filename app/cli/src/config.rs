@@ -239,6 +239,9 @@ pub struct AppConfig {
     /// The BTTC engine this node validates and produces BTTC blocks with.
     #[serde(default)]
     pub engine: EngineConfig,
+    /// The bridge to the root chains (off unless `enabled` or `start --bridge`).
+    #[serde(default)]
+    pub bridge: deliveryd_bridge::BridgeConfig,
 }
 
 /// `[engine]`.
@@ -315,6 +318,7 @@ impl AppConfig {
                 keyring_backend: keyring,
             },
             engine: EngineConfig::default(),
+            bridge: deliveryd_bridge::BridgeConfig::default(),
         }
     }
 
@@ -349,6 +353,7 @@ impl AppConfig {
         if self.engine.jwt_secret.is_empty() {
             anyhow::bail!("engine.jwt_secret: a file path is required");
         }
+        self.bridge.validate().map_err(|e| anyhow::anyhow!(e))?;
         Ok(())
     }
 
@@ -390,7 +395,8 @@ url = {engine_url}
 jwt_secret = {jwt_secret}
 # Seal and broadcast BTTC blocks when this node's signer key ("validator") is scheduled.
 produce = {produce}
-"#,
+
+{bridge}"#,
             log_level = s(&self.log_level),
             listen_address = s(&self.abci.listen_address),
             keep_recent = self.store.pruning_keep_recent,
@@ -400,6 +406,7 @@ produce = {produce}
             engine_url = s(&self.engine.url),
             jwt_secret = s(&self.engine.jwt_secret),
             produce = self.engine.produce,
+            bridge = self.bridge.render(),
         ))
     }
 
@@ -547,7 +554,11 @@ mod tests {
     #[test]
     fn block_time_sets_timeout_commit_within_range() {
         let t = ConsensusTimeouts::for_block_time(Duration::from_millis(700)).unwrap();
-        assert_eq!(t.commit, Duration::from_millis(700));
+        assert_eq!(
+            t.commit,
+            Duration::from_millis(630),
+            "90 % of the block time"
+        );
         assert_eq!(t.propose, Duration::from_secs(3));
         assert!(ConsensusTimeouts::for_block_time(Duration::from_millis(1)).is_err());
         assert!(ConsensusTimeouts::for_block_time(Duration::from_secs(7200)).is_err());

@@ -1,14 +1,16 @@
 //! `deliveryd start`: serve the app to CometBFT over the ABCI socket; with `[engine] url` set,
 //! validate and follow BTTC blocks with that engine (JSON-RPC + JWT), catch it up from
 //! Delivery's blocks when it is behind, and (with `produce = true`) seal BTTC blocks when this
-//! node's signer is scheduled, broadcasting them to CometBFT's RPC (`[client] rpc_url`).
+//! node's signer is scheduled, broadcasting them to CometBFT's RPC (`[client] rpc_url`); with
+//! `[bridge] enabled = true` or `--bridge`, run the bridge (`deliveryd_bridge`): vote on side
+//! transactions with this node's root-chain RPCs and relay root-chain events.
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use delivery_abci::server::Server;
 use delivery_abci::CancellationToken;
-use delivery_app::side::NoRootChain;
+use delivery_app::side::{NoRootChain, SideTxVerifier};
 use delivery_app::DeliveryApp;
 use delivery_store::{Storage, StorageConfig};
 
@@ -24,21 +26,34 @@ pub struct StartArgs {
     /// The keyring holding the signer key that seals BTTC blocks.
     #[command(flatten)]
     pub keyring: crate::keyring::KeyringArgs,
+    /// Run the bridge (app.toml `[bridge]`) even if `bridge.enabled` is false.
+    #[arg(long)]
+    pub bridge: bool,
 }
 
 /// Opens the store and the app in `home`.
 pub fn open_app(home: &Home, config: &AppConfig) -> anyhow::Result<DeliveryApp> {
+    open_app_with(open_storage(home, config)?, Arc::new(NoRootChain))
+}
+
+/// Opens the app store in `home`.
+pub fn open_storage(home: &Home, config: &AppConfig) -> anyhow::Result<Storage> {
     let db = home.application_db_dir();
-    let storage = Storage::open(
+    Storage::open(
         &db,
         StorageConfig {
             keep_recent: config.store.pruning_keep_recent,
         },
     )
-    .with_context(|| format!("opening the app store at {}", db.display()))?;
-    let app =
-        DeliveryApp::new(storage, Arc::new(NoRootChain)).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(app)
+    .with_context(|| format!("opening the app store at {}", db.display()))
+}
+
+/// The app over `storage`, voting with `verifier`.
+pub fn open_app_with(
+    storage: Storage,
+    verifier: Arc<dyn SideTxVerifier>,
+) -> anyhow::Result<DeliveryApp> {
+    DeliveryApp::new(storage, verifier).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Waits for Ctrl-C or SIGTERM.
@@ -78,7 +93,29 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
     let address = args
         .abci_address
         .unwrap_or_else(|| config.abci.listen_address.clone());
-    let mut app = open_app(home, &config)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let storage = open_storage(home, &config)?;
+    let bridge_on = args.bridge || config.bridge.enabled;
+    let (verifier, bridge): (Arc<dyn SideTxVerifier>, _) = if bridge_on {
+        let service = deliveryd_bridge::BridgeService::new(
+            &config.bridge,
+            Arc::new(storage.clone()),
+            runtime.handle().clone(),
+        )?;
+        if config.bridge.root_chain.is_empty() {
+            tracing::warn!(
+                "the bridge is on but app.toml has no [[bridge.root_chain]]: this node votes \
+                 UNKNOWN on every root-chain claim and relays nothing"
+            );
+        }
+        runtime
+            .block_on(service.check_chain_ids())
+            .context("checking the bridge's root-chain RPCs")?;
+        (service.verifier(), Some(service))
+    } else {
+        (Arc::new(NoRootChain), None)
+    };
+    let mut app = open_app_with(storage, verifier)?;
     let engine: Option<Arc<dyn bttc_engine_api::Engine>> = if config.engine.url.is_empty() {
         tracing::warn!(
             "no [engine] url in app.toml: this node cannot validate BTTC blocks and will reject \
@@ -96,15 +133,34 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
     if let Some(engine) = &engine {
         app = app.with_engine(Arc::clone(engine));
     }
-    let producer_key = match (&engine, config.engine.produce) {
-        (Some(_), true) => Some(
+    let produce = engine.is_some() && config.engine.produce;
+    let signer_key = if produce || bridge.is_some() {
+        Some(
             crate::keyring::load_signer(
                 home,
                 crate::init::SIGNER_KEY_NAME,
                 &args.keyring.backend(home)?,
             )
-            .context("loading the signer key that seals BTTC blocks ([engine] produce = true)")?,
-        ),
+            .context(
+                "loading the signer key that seals BTTC blocks ([engine] produce = true) and \
+                 signs the bridge's claims",
+            )?,
+        )
+    } else {
+        None
+    };
+    let producer_key = if produce { signer_key.clone() } else { None };
+    let bridge = match (bridge, signer_key) {
+        (Some(service), Some(key)) => {
+            let consensus = crate::home::read_ed25519_key_file(&home.priv_validator_key_json())
+                .context("reading the consensus key the bridge's validator join carries")?;
+            let comet = deliveryd_bridge::comet::CometRpc::new(
+                &config.client.rpc_url,
+                std::time::Duration::from_secs(10),
+            )
+            .map_err(|e| anyhow::anyhow!("client.rpc_url: {e}"))?;
+            Some((service, key, consensus.verifying_key().to_bytes(), comet))
+        }
         _ => None,
     };
     let app = Arc::new(app);
@@ -113,7 +169,7 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
         .latest()
         .map(|(h, r)| (h, hex::encode_upper(r)))
         .unwrap_or((0, String::new()));
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let data_dir = home.data_dir();
     runtime.block_on(async move {
         let server = Server::<DeliveryApp>::bind(&address, Arc::clone(&app)).await.with_context(|| format!("listening on {address}"))?;
         tracing::info!(%address, height, app_hash = %hash, "deliveryd is serving ABCI; start CometBFT with proxy_app = {address}");
@@ -124,6 +180,17 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
             tracing::info!("shutting down");
             stopper.cancel();
         });
+        let bridge_tasks = match bridge {
+            Some((service, key, consensus, comet)) => service.spawn(
+                &tokio::runtime::Handle::current(),
+                comet,
+                key,
+                consensus,
+                data_dir,
+                token.clone(),
+            ),
+            None => Vec::new(),
+        };
         let producer = match engine {
             Some(engine) => {
                 let rpc = config.client.rpc_url.clone();
@@ -145,6 +212,9 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
         server.run(token).await.context("ABCI server")?;
         if let Some(p) = producer {
             let _ = p.await;
+        }
+        for task in bridge_tasks {
+            let _ = task.await;
         }
         anyhow::Ok(())
     })
