@@ -732,14 +732,24 @@ impl Application for DeliveryApp {
                 }
             }
         }
+        // The payload's verdict is taken on the state the block builds on, before this block's
+        // side txs apply (they may add state-sync records): the same state ProcessProposal and
+        // the producer read, so all three agree on the records due.
+        let time = block.time_seconds.max(0).unsigned_abs();
+        let txs: Vec<&prost::bytes::Bytes> = txs.collect();
+        let mut payload_verdict = match txs.first() {
+            Some(tx) if chain::classify(tx) == TxKind::Payload => {
+                Some(self.finalize_payload(&state, tx, height, time)?)
+            }
+            _ => None,
+        };
         block_events
             .extend(side::resolve(&mut state, &block, &passed).map_err(|e| fatal("side txs", e))?);
 
         let params =
             delivery_auth::state::params(&state).map_err(|e| fatal("reading params", e))?;
-        let time = block.time_seconds.max(0).unsigned_abs();
         let mut finalized: Option<CheckedPayload> = None;
-        for (i, tx) in txs.enumerate() {
+        for (i, tx) in txs.into_iter().enumerate() {
             match chain::classify(tx) {
                 TxKind::Cosmos => {
                     let outcome =
@@ -755,7 +765,10 @@ impl Application for DeliveryApp {
                     PayloadError::Sequence(String::new()).code(),
                     "a BTTC payload is only valid right after the extended commit".into(),
                 )),
-                TxKind::Payload => match self.finalize_payload(&state, tx, height, time)? {
+                TxKind::Payload => match payload_verdict
+                    .take()
+                    .ok_or_else(|| AppError::from("the first tx's payload verdict was not taken"))?
+                {
                     Ok(checked) => {
                         tx_results.push(pb::ExecTxResult {
                             code: 0,
@@ -791,6 +804,9 @@ impl Application for DeliveryApp {
             Some(c) => {
                 chain::record(&mut state, &c.block)
                     .map_err(|e| fatal("recording the BTTC block", e))?;
+                if let Some(id) = c.last_state_id {
+                    chain::set_last_state_id(&mut state, id);
+                }
                 Some(c.block.hash)
             }
             None => None,

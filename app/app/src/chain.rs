@@ -18,6 +18,19 @@
 //! `bttc/head` and `bttc/block/<number BE>` → [`BttcBlock`] (JSON). The genesis record (number 0)
 //! comes from the app genesis' `bttc` section; without it the chain is dormant and payload txs
 //! are refused.
+//!
+//! `bttc/last_state_id` → u64 (8 bytes BE): the global clerk id of the last state-sync record a
+//! finalized BTTC block delivered (absent: 0, none yet). It moves in FinalizeBlock when a
+//! payload carrying records is finalized, and travels in the genesis `bttc` section
+//! (`last_state_id`). BTTC's StateReceiver keeps the same number as `lastStateId`.
+//!
+//! # State-sync records
+//!
+//! The records a BTTC block must carry are [`due_records`]: clerk's records after
+//! `bttc/last_state_id`, at most [`MAX_RECORDS_PER_BLOCK`] of them and at most
+//! [`MAX_RECORD_BYTES_PER_BLOCK`] of data (the first one always, whatever its size), each as
+//! `StateSyncRecord {id: global id, receiver: contract, data}`. A payload must carry exactly
+//! those, in order ([`PayloadError::StateSync`] otherwise).
 
 use bttc_engine_api::{ExecutablePayload, H256};
 use delivery_module::codec;
@@ -71,6 +84,19 @@ pub fn payload_transactions_budget(
 
 const HEAD_KEY: &[u8] = b"bttc/head";
 const BLOCK_PREFIX: &[u8] = b"bttc/block/";
+const LAST_STATE_ID_KEY: &[u8] = b"bttc/last_state_id";
+
+/// The most state-sync records one BTTC block carries: bor's page size when it fetches the
+/// records due for a sprint from Heimdall (`stateFetchLimit = 50`), so a backlog drains at the
+/// pace bor's own block production would.
+pub const MAX_RECORDS_PER_BLOCK: usize = 50;
+
+/// The most record data (sum of `data` lengths) one BTTC block carries, unless its first record
+/// alone is larger: 256 KiB, about 8 records at clerk's default `max_data_bytes` (30,000, as
+/// Heimdall's state-sync size limit). Hex doubles it in the payload tx, so the records take at
+/// most about half of [`MEMPOOL_MAX_TX_BYTES`] and the block's transactions keep the rest
+/// ([`payload_transactions_budget`] gives them what is left).
+pub const MAX_RECORD_BYTES_PER_BLOCK: u64 = 256 * 1024;
 
 /// What a Delivery tx is, by its first byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +149,10 @@ pub enum PayloadError {
     /// The engine judged the block invalid.
     #[error("the engine refused the block: {0}")]
     Engine(String),
+    /// The state-sync records are not exactly the ones due (missing, extra, reordered or
+    /// altered).
+    #[error("{0}")]
+    StateSync(String),
 }
 
 impl PayloadError {
@@ -135,6 +165,7 @@ impl PayloadError {
             Self::Producer(_) => 5,
             Self::SystemCalls(_) => 6,
             Self::Engine(_) => 7,
+            Self::StateSync(_) => 8,
         }
     }
 }
@@ -249,6 +280,92 @@ pub fn record<S: StateWrite + ?Sized>(state: &mut S, block: &BttcBlock) -> Resul
     codec::put_json(state, HEAD_KEY.to_vec(), block)
 }
 
+/// The global clerk id of the last state-sync record a finalized BTTC block delivered (0: none).
+pub fn last_state_id<S: StateRead + ?Sized>(state: &S) -> Result<u64, StoreError> {
+    match state.get_raw(LAST_STATE_ID_KEY)? {
+        None => Ok(0),
+        Some(bytes) => {
+            let arr: [u8; 8] = bytes.as_slice().try_into().map_err(|_| {
+                StoreError::Backend(format!(
+                    "corrupt bttc/last_state_id: {} bytes, expected 8",
+                    bytes.len()
+                ))
+            })?;
+            Ok(u64::from_be_bytes(arr))
+        }
+    }
+}
+
+/// Sets the last delivered state id (FinalizeBlock, genesis import).
+pub fn set_last_state_id<S: StateWrite + ?Sized>(state: &mut S, id: u64) {
+    state.put_raw(LAST_STATE_ID_KEY.to_vec(), codec::be_u64(id).to_vec());
+}
+
+/// The state-sync records the next BTTC block must carry, in id order: clerk's records after
+/// [`last_state_id`], within [`MAX_RECORDS_PER_BLOCK`] and [`MAX_RECORD_BYTES_PER_BLOCK`].
+/// Fails only on unreadable or corrupt state.
+pub fn due_records<S: StateRead + ?Sized>(
+    state: &S,
+) -> Result<Vec<bttc_engine_api::StateSyncRecord>, StoreError> {
+    let after = last_state_id(state)?;
+    let records = delivery_clerk::records_after(
+        state,
+        after,
+        MAX_RECORDS_PER_BLOCK,
+        MAX_RECORD_BYTES_PER_BLOCK,
+    )
+    .map_err(|e| match e {
+        delivery_clerk::ClerkError::Store(s) => s,
+        other => StoreError::Backend(format!("reading clerk records after {after}: {other}")),
+    })?;
+    Ok(records
+        .into_iter()
+        .map(|r| bttc_engine_api::StateSyncRecord {
+            id: r.id,
+            receiver: bttc_engine_api::Address(r.contract),
+            data: bttc_engine_api::Bytes(r.data),
+        })
+        .collect())
+}
+
+/// Why `found` is not exactly `expected` (`None` when it is).
+fn records_mismatch(
+    found: &[bttc_engine_api::StateSyncRecord],
+    expected: &[bttc_engine_api::StateSyncRecord],
+) -> Option<String> {
+    if found == expected {
+        return None;
+    }
+    let ids = |rs: &[bttc_engine_api::StateSyncRecord]| {
+        let list: Vec<String> = rs.iter().map(|r| r.id.to_string()).collect();
+        format!("[{}]", list.join(", "))
+    };
+    if found.len() != expected.len() || found.iter().zip(expected).any(|(f, e)| f.id != e.id) {
+        return Some(format!(
+            "state-sync records with ids {} but Delivery expects {}",
+            ids(found),
+            ids(expected)
+        ));
+    }
+    let altered = found
+        .iter()
+        .zip(expected)
+        .find(|(f, e)| f != e)
+        .map(|(f, e)| {
+            let what = if f.receiver != e.receiver {
+                format!("receiver {} (expected {})", f.receiver, e.receiver)
+            } else {
+                format!(
+                    "{} data bytes that differ from Delivery's {}",
+                    f.data.0.len(),
+                    e.data.0.len()
+                )
+            };
+            format!("state-sync record {} has {what}", f.id)
+        });
+    altered.or_else(|| Some("state-sync records differ from Delivery's".into()))
+}
+
 /// The outcome of [`check_payload`]: the block record to keep and the seal's signer.
 #[derive(Debug, Clone)]
 pub struct CheckedPayload {
@@ -256,6 +373,8 @@ pub struct CheckedPayload {
     pub block: BttcBlock,
     /// The producer recovered from the seal.
     pub producer: Address,
+    /// The id of the last state-sync record the block delivers (`None`: it carries none).
+    pub last_state_id: Option<u64>,
 }
 
 /// Everything Delivery checks about a payload before the engine sees it, against Delivery state
@@ -265,8 +384,8 @@ pub struct CheckedPayload {
 /// - `head.timestamp < timestamp ≤ max(delivery_time, head.timestamp + 1)`;
 /// - the seal recovers to `fee_recipient`, a producer eligible for this height now (span
 ///   schedule and failover);
-/// - its span commit is exactly the span starting at this height (or none), and it carries no
-///   state-sync records (none are due until the clerk module exists).
+/// - its span commit is exactly the span starting at this height (or none), and its state-sync
+///   records are exactly [`due_records`] (same ids in the same order, receivers and data).
 pub fn check_payload<S: StateRead + ?Sized>(
     state: &S,
     p: &ExecutablePayload,
@@ -330,16 +449,14 @@ pub fn check_payload<S: StateRead + ?Sized>(
         ))
         .into());
     }
-    if !p.state_sync_records.is_empty() {
-        return Err(PayloadError::SystemCalls(format!(
-            "{} state-sync records, but none are due",
-            p.state_sync_records.len()
-        ))
-        .into());
+    let expected_records = due_records(state)?;
+    if let Some(why) = records_mismatch(&p.state_sync_records, &expected_records) {
+        return Err(PayloadError::StateSync(why).into());
     }
     Ok(CheckedPayload {
         block: BttcBlock::from_payload(p, producer, delivery_height),
         producer,
+        last_state_id: expected_records.last().map(|r| r.id),
     })
 }
 

@@ -2,7 +2,7 @@
 //!
 //! ```json
 //! { "auth": {...}, "bank": {...}, "span": {...}, "rootchain": {...}, "staking": {...},
-//!   "clerk": {...}, "bttc": { "genesis": {...}, "blocks": [...] },
+//!   "clerk": {...}, "bttc": { "genesis": {...}, "blocks": [...], "last_state_id": 0 },
 //!   "app": { "validator_sets": [...], "last_block": ..., "pending_side_txs": [...] } }
 //! ```
 //! `bttc` names the engine's genesis block (without it, no BTTC blocks are accepted); `span`
@@ -63,6 +63,11 @@ pub struct BttcSection {
     /// Finalized blocks after genesis, in order (an export carries them).
     #[serde(default)]
     pub blocks: Vec<BttcBlock>,
+    /// The global clerk id of the last state-sync record BTTC received (0: none; BTTC's
+    /// StateReceiver `lastStateId`). The next block carries the clerk records after it, so
+    /// it must not be past clerk's latest id, and the record after it must exist.
+    #[serde(default)]
+    pub last_state_id: u64,
 }
 
 /// App bookkeeping in an exported genesis.
@@ -192,6 +197,11 @@ pub fn init<S: StateWrite>(
         for b in &bttc.blocks {
             chain::record(state, b).map_err(|e| e.to_string())?;
         }
+        check_last_state_id(state, bttc.last_state_id)?;
+        // Absent means 0: only a chain that delivered records has the key.
+        if bttc.last_state_id > 0 {
+            chain::set_last_state_id(state, bttc.last_state_id);
+        }
     }
     // Staking, when it has validators, is the source of the set: InitChain returns it to
     // CometBFT, which replaces its genesis validators with it.
@@ -233,6 +243,30 @@ pub fn init<S: StateWrite>(
                     },
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+/// BTTC's last state id must leave clerk able to deliver: not past clerk's latest record, and
+/// the record right after it stored (a gap would stall state sync for good).
+fn check_last_state_id<S: StateRead + ?Sized>(state: &S, last: u64) -> Result<(), String> {
+    let latest = delivery_clerk::latest_id(state).map_err(|e| format!("clerk genesis: {e}"))?;
+    if last > latest {
+        return Err(format!(
+            "bttc.last_state_id {last} is past clerk's latest record id {latest}"
+        ));
+    }
+    if last < latest {
+        let next = last.saturating_add(1);
+        if delivery_clerk::record(state, next)
+            .map_err(|e| format!("clerk genesis: {e}"))?
+            .is_none()
+        {
+            return Err(format!(
+                "bttc.last_state_id is {last} but clerk has no record {next} to deliver next \
+                 (its latest is {latest})"
+            ));
         }
     }
     Ok(())
@@ -319,6 +353,7 @@ pub fn export<S: StateRead>(state: &S) -> Result<AppGenesis, ExecError> {
                     genesis_timestamp: genesis.timestamp,
                 },
                 blocks,
+                last_state_id: chain::last_state_id(state)?,
             })
         }
     };

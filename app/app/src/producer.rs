@@ -4,7 +4,8 @@
 //! mempool (`broadcast_tx_sync`), so the next proposer can put it in its block.
 
 use bttc_engine_api::{
-    Address as EngineAddress, Engine, ForkchoiceState, PayloadAttributes, SpanCommit, H256,
+    Address as EngineAddress, Engine, ForkchoiceState, PayloadAttributes, SpanCommit,
+    StateSyncRecord, H256,
 };
 use delivery_abci::{AppError, AppResult};
 use delivery_module::crypto::{Address, SecretKey};
@@ -21,6 +22,9 @@ pub struct Duty {
     pub parent: BttcBlock,
     /// The span commit the block must carry (at a span's first block).
     pub span_commit: Option<SpanCommit>,
+    /// The state-sync records the block must carry ([`chain::due_records`]): exactly these,
+    /// or validators reject the block.
+    pub state_sync_records: Vec<StateSyncRecord>,
     /// The timestamp to use: the last Delivery block's time, but after the parent's.
     pub timestamp: u64,
     /// The Delivery height the payload is aimed at (the next one).
@@ -56,6 +60,7 @@ impl DeliveryApp {
             Ok(s) => s,
             Err(e) => return Err(fatal(&e)),
         };
+        let state_sync_records = chain::due_records(&state).map_err(|e| fatal(&e))?;
         let timestamp = self
             .last_block_time()
             .max(parent.timestamp.saturating_add(1));
@@ -63,6 +68,7 @@ impl DeliveryApp {
             number,
             parent,
             span_commit,
+            state_sync_records,
             timestamp,
             delivery_height,
         }))
@@ -80,11 +86,11 @@ pub fn build_payload_tx(
     let attrs = PayloadAttributes {
         timestamp: duty.timestamp,
         producer: EngineAddress(key.address().0),
-        state_sync_records: Vec::new(),
+        state_sync_records: duty.state_sync_records.clone(),
         span_commit: duty.span_commit.clone(),
         max_transactions_bytes: Some(chain::payload_transactions_budget(
             chain::MEMPOOL_MAX_TX_BYTES,
-            &[],
+            &duty.state_sync_records,
             duty.span_commit.as_ref(),
         )),
     };

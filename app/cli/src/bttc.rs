@@ -210,7 +210,14 @@ pub async fn run_producer(
             }
         };
         let Some(duty) = duty else { continue };
-        let id = (duty.number, duty.parent.hash);
+        // A payload already in the mempool stays good while the height, the parent and the
+        // state-sync records due are the same; a record applied meanwhile makes it stale
+        // (validators reject a payload whose records are not exactly the due ones).
+        let id = (
+            duty.number,
+            duty.parent.hash,
+            duty.state_sync_records.last().map(|r| r.id),
+        );
         if submitted == Some(id) {
             continue; // already in the mempool, waiting for a proposer
         }

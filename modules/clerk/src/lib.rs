@@ -39,8 +39,10 @@
 //!   fail with `clerk/5` and the bridge resubmits them (correct, just slower). With the default
 //!   `inclusion_window` of 1 only one id per chain is pending at a time, so the order is moot.
 //! - **Block production**: the records to deliver after BTTC's last state id `n` are
-//!   [`records_after`]`(state, n, max_count, max_bytes)`; their `record_time` and `id` are what
-//!   the StateReceiver call carries.
+//!   [`records_after`]`(state, n, max_count, max_bytes)` (the app: `chain::due_records`, with
+//!   `n` = its `bttc/last_state_id`); each reaches BTTC as `StateSyncRecord {id, receiver:
+//!   contract, data}`, and the StateReceiver call carries `id`, `contract` and `data` with the
+//!   BTTC block's timestamp as `syncTime` (`record_time` is not used).
 //! - **Queries**: route `custom/clerk/<path>` to [`ClerkModule`]'s `query`.
 //! - **Bridge**: the next id to submit for a chain is [`last_root_id`]` + 1` (query
 //!   `last-root/<chain>`); on `clerk/5` retry later, on `clerk/4` or `rootchain/3` give up.
