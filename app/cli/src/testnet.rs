@@ -8,6 +8,21 @@
 //!
 //! Node `i` uses ports `base + 10*i + offset`: p2p +0, CometBFT RPC +1, ABCI +2, Prometheus +3;
 //! +4 to +9 are left for the node's later services (REST, engine API, Ethereum JSON-RPC).
+//!
+//! **Root chains.** A network that follows dev root chains is written in two steps, because the
+//! staking root chain must stake the validators' signer keys before the genesis can list them:
+//!
+//! 1. `deliveryd testnet --signers-only --validators N --output-dir DIR` draws the N signer keys
+//!    and writes `DIR/genesis-validators.json` (what `bttc dev --root-chain tron
+//!    --genesis-validators` stakes, as validators 1..N) and `DIR/signer-keys.json` (mode 0600).
+//! 2. The root chains start (`bttc dev --root-chain tron --genesis-validators
+//!    DIR/genesis-validators.json`, `bttc dev --root-chain eth`) and write their
+//!    `root-contracts.json`.
+//! 3. `deliveryd testnet --validators N --output-dir DIR --root-chain tron.json --root-chain
+//!    eth.json …` uses the signer keys of step 1 (and deletes `signer-keys.json`), checks that
+//!    the staking chain staked exactly those signers as ids 1..N, puts the chains in the
+//!    genesis's rootchain params (with the validators' `Staked` events marked applied and their
+//!    staking nonce 1, as the root chain has them) and each node's `[bridge]` in app.toml.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,6 +38,8 @@ use crate::init::{self, NodeFiles, SIGNER_KEY_NAME};
 use crate::keyring::{Backend, BackendKind, Keyring, KeyringArgs};
 use crate::output;
 use crate::Globals;
+
+mod rootchains;
 
 /// The most validators one `testnet` writes.
 pub const MAX_VALIDATORS: u16 = 100;
@@ -78,6 +95,23 @@ pub struct Args {
     /// are standbys).
     #[arg(long)]
     producers: Option<u32>,
+    /// Only draw the validators' signer keys: write DIR/genesis-validators.json (for `bttc dev
+    /// --root-chain tron --genesis-validators`) and DIR/signer-keys.json, which a second
+    /// `testnet` into the same DIR (with --root-chain) uses.
+    #[arg(long, conflicts_with = "root_chain")]
+    signers_only: bool,
+    /// A root chain to follow: the root-contracts.json `bttc dev --root-chain` wrote
+    /// (repeatable). It goes into the genesis's rootchain params and each node's app.toml
+    /// [bridge] (enabled).
+    #[arg(long = "root-chain", value_name = "FILE")]
+    root_chain: Vec<PathBuf>,
+    /// The root chain holding staking (its StakeManager staked the validators) [default: the
+    /// tron one, or the only one].
+    #[arg(long, value_name = "NAME", requires = "root_chain")]
+    staking_chain: Option<String>,
+    /// Root-chain blocks a receipt must be deep before validators vote YES on it.
+    #[arg(long, default_value_t = rootchains::DEV_CONFIRMATIONS, requires = "root_chain")]
+    root_confirmations: u64,
     #[command(flatten)]
     keyring: KeyringArgs,
 }
@@ -205,6 +239,9 @@ struct TestnetReport {
     nodes: Vec<NodeReport>,
     accounts_home: PathBuf,
     accounts: Vec<AccountReport>,
+    /// The root chains the network follows (`--root-chain`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    root_chains: Vec<rootchains::RootChainReport>,
 }
 
 struct NodePlan {
@@ -218,8 +255,15 @@ struct NodePlan {
 
 fn check_output_dir(dir: &Path) -> anyhow::Result<()> {
     match std::fs::read_dir(dir) {
-        Ok(mut entries) => {
-            if entries.next().is_some() {
+        Ok(entries) => {
+            let mut others = entries.filter(|e| {
+                e.as_ref().map_or(true, |e| {
+                    !rootchains::PREPARED_FILES
+                        .iter()
+                        .any(|f| e.file_name() == *f)
+                })
+            });
+            if others.next().is_some() {
                 anyhow::bail!(
                     "{} is not empty: choose another --output-dir or remove it first",
                     dir.display()
@@ -253,6 +297,9 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
     let timeouts = ConsensusTimeouts::for_block_time(args.block_time)?;
     let last = args.validators.saturating_sub(1);
     ports(args.starting_port, last)?;
+    if args.signers_only {
+        return rootchains::write_signers(&args.output_dir, args.validators, globals);
+    }
     check_output_dir(&args.output_dir)?;
     let kind = args.keyring.keyring_backend.unwrap_or(BackendKind::Test);
     let backend = args.keyring.backend_of_kind(kind);
@@ -264,6 +311,22 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
     let root = std::fs::canonicalize(&args.output_dir)
         .with_context(|| format!("cannot resolve {}", args.output_dir.display()))?;
 
+    let prepared = rootchains::read_signers(&root, args.validators)?;
+    let roots = rootchains::load(
+        &args.root_chain,
+        args.staking_chain.as_deref(),
+        args.root_confirmations,
+    )?;
+    if roots.is_some() && prepared.is_none() {
+        anyhow::bail!(
+            "--root-chain needs the signer keys the staking root chain staked: run `deliveryd \
+             testnet --signers-only` into {} first and start that root chain with \
+             --genesis-validators {}",
+            root.display(),
+            root.join(rootchains::GENESIS_VALIDATORS_FILE).display()
+        );
+    }
+    let mut signers = prepared.clone().unwrap_or_else(Vec::new).into_iter();
     let mut plans = Vec::with_capacity(usize::from(args.validators));
     for index in 0..args.validators {
         let name = format!("node{index}");
@@ -273,7 +336,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
             ports: ports(args.starting_port, index)?,
             node_key: home::generate_ed25519(),
             validator_key: home::generate_ed25519(),
-            signer: SecretKey::generate(),
+            signer: signers.next().unwrap_or_else(SecretKey::generate),
         });
     }
     let peer_address = |plan: &NodePlan| {
@@ -320,7 +383,25 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
             consensus_pubkey: p.validator_key.verifying_key().to_bytes(),
         })
         .collect();
-    let staking = delivery_app::genesis::staking_section(&generated, staking_params);
+    let mut staking = delivery_app::genesis::staking_section(&generated, staking_params);
+    if let Some(roots) = &roots {
+        let signer_addresses: Vec<Address> = plans.iter().map(|p| p.signer.address()).collect();
+        let applied = roots.check_staked(&signer_addresses)?;
+        // The root chain's Staked events are the validators' joins: nonce 1, already applied.
+        for v in &mut staking.validators {
+            v.nonce = 1;
+        }
+        let section = delivery_rootchain::Genesis {
+            params: roots.params.clone(),
+            applied,
+        };
+        delivery_rootchain::genesis::validate(&section)
+            .map_err(|e| anyhow::anyhow!("the root chains' rootchain genesis: {e}"))?;
+        app_state
+            .as_object_mut()
+            .context("the default app state is not an object")?
+            .insert("rootchain".into(), serde_json::to_value(&section)?);
+    }
     app_state
         .as_object_mut()
         .context("the default app state is not an object")?
@@ -411,6 +492,9 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         if bttc_genesis.is_some() {
             app.engine.url = format!("http://127.0.0.1:{}", plan.ports.engine);
         }
+        if let Some(roots) = &roots {
+            app.bridge = roots.bridge_config();
+        }
         let files = NodeFiles {
             comet: &comet,
             app: &app,
@@ -464,6 +548,10 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         nodes,
         accounts_home: accounts_home.root().to_path_buf(),
         accounts,
+        root_chains: roots
+            .as_ref()
+            .map(|r| r.report.clone())
+            .unwrap_or_else(Vec::new),
     };
     let json = serde_json::to_string_pretty(&report)?;
     home::write_file(
@@ -472,6 +560,10 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         0o644,
         Overwrite::Refuse,
     )?;
+    if prepared.is_some() {
+        // The keys now live in the nodes' keyrings only.
+        rootchains::remove_signer_keys(&root)?;
+    }
 
     output::emit(globals.output, &report, || {
         let mut lines = vec![format!(
@@ -484,6 +576,16 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
             lines.push(format!(
                 "  {}  p2p {}  rpc {}  abci {}  signer {}",
                 node.name, node.ports.p2p, node.ports.rpc, node.abci_address, node.signer_address
+            ));
+        }
+        for c in &report.root_chains {
+            lines.push(format!(
+                "  root chain {} ({}, chain id {}{}) at {}",
+                c.name,
+                c.kind,
+                c.chain_id,
+                if c.staking { ", staking" } else { "" },
+                c.rpc_url
             ));
         }
         if !report.accounts.is_empty() {

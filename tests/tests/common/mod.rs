@@ -37,6 +37,114 @@ pub struct BttcNet {
     pub apps: Vec<Option<NodeProcess>>,
     pub user: PrivateKeySigner,
     bttc: PathBuf,
+    /// With `start_with_root_chains`: the dev root chains (tron, eth) and the validators'
+    /// signer keys (node order).
+    pub root_chains: Vec<RootChain>,
+    pub signer_keys: Vec<String>,
+}
+
+/// A dev root chain (`bttc dev --root-chain KIND`).
+pub struct RootChain {
+    pub kind: String,
+    pub url: String,
+    pub chain_id: u64,
+    /// Its root-contracts.json.
+    pub contracts: Value,
+    pub proc: Proc,
+}
+
+/// The dev accounts of `bttc dev` (`keccak256("bttc dev account <i>")`).
+pub fn dev_account(i: u8) -> PrivateKeySigner {
+    PrivateKeySigner::from_bytes(&alloy_primitives::keccak256(format!(
+        "bttc dev account {i}"
+    )))
+    .unwrap()
+}
+
+/// Sends a signed EIP-1559 call from `key` on the chain at `url` and waits for its receipt
+/// (which must succeed).
+pub async fn send_call(
+    url: &str,
+    chain_id: u64,
+    key: &PrivateKeySigner,
+    to: Address,
+    input: Vec<u8>,
+) -> Value {
+    let nonce = quantity(&eth(
+        url,
+        "eth_getTransactionCount",
+        json!([format!("{:#x}", key.address()), "pending"]),
+    ));
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 1_000_000,
+        max_fee_per_gas: 100_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(to),
+        value: U256::ZERO,
+        input: input.into(),
+        ..Default::default()
+    };
+    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
+    let raw = format!(
+        "0x{}",
+        alloy_primitives::hex::encode(TxEnvelope::from(tx.into_signed(sig)).encoded_2718())
+    );
+    let hash = eth(url, "eth_sendRawTransaction", json!([raw]));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(r) = try_eth(url, "eth_getTransactionReceipt", json!([hash])) {
+            if !r.is_null() {
+                assert_eq!(r["status"], "0x1", "call to {to} failed: {r}");
+                return r;
+            }
+        }
+        assert!(Instant::now() < deadline, "no receipt for {hash} on {url}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn start_root_chain(
+    bttc: &std::path::Path,
+    dir: &std::path::Path,
+    kind: &str,
+    port: u16,
+    extra: &[&str],
+) -> Proc {
+    let datadir = dir.join(format!("root-{kind}"));
+    let addr = format!("127.0.0.1:{port}");
+    let datadir_s = datadir.display().to_string();
+    let mut args = vec![
+        "dev",
+        "--root-chain",
+        kind,
+        "--datadir",
+        &datadir_s,
+        "--http-addr",
+        &addr,
+        "--block-time",
+        "500ms",
+    ];
+    args.extend_from_slice(extra);
+    Proc::spawn(bttc, &args, &dir.join(format!("root-{kind}.log"))).unwrap()
+}
+
+async fn wait_root_chain(dir: &std::path::Path, kind: &str, url: &str) -> Value {
+    let file = dir.join(format!("root-{kind}/root-contracts.json"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if file.exists() && try_eth(url, "eth_blockNumber", json!([])).is_some() {
+            return serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "root chain {kind} did not write {} in 60 s: {}",
+            file.display(),
+            std::fs::read_to_string(dir.join(format!("root-{kind}.log"))).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 pub fn quantity(v: &Value) -> u64 {
@@ -65,10 +173,15 @@ pub fn eth(url: &str, method: &str, params: Value) -> Value {
 
 fn set_rpc_url(app_toml: &std::path::Path, url: &str) {
     let text = std::fs::read_to_string(app_toml).unwrap();
+    // Only [client]'s rpc_url: [[bridge.root_chain]] entries have their own.
+    let mut section = String::new();
     let patched: Vec<String> = text
         .lines()
         .map(|l| {
-            if l.starts_with("rpc_url = ") {
+            if l.starts_with('[') {
+                section = l.trim().to_string();
+            }
+            if section == "[client]" && l.starts_with("rpc_url = ") {
                 format!("rpc_url = \"{url}\"")
             } else {
                 l.to_string()
@@ -82,6 +195,17 @@ impl BttcNet {
     /// Starts the network: 4 validators, localnet span params (sprint 4, span 16, timeout 3,
     /// 4 misses), `producers` per span, Delivery blocks every `block_ms`.
     pub async fn start(producers: u32, block_ms: u64) -> Self {
+        Self::start_inner(producers, block_ms, false).await
+    }
+
+    /// Like `start`, after two dev root chains: `bttc dev --root-chain tron` (staking: it stakes
+    /// the validators' signers as ids 1..4) and `bttc dev --root-chain eth`, both in every
+    /// node's genesis and app.toml [bridge] (on), the way `scripts/localnet up` does it.
+    pub async fn start_with_root_chains(producers: u32, block_ms: u64) -> Self {
+        Self::start_inner(producers, block_ms, true).await
+    }
+
+    async fn start_inner(producers: u32, block_ms: u64, with_roots: bool) -> Self {
         if real_cometbft().is_some() {
             eprintln!(
                 "NOTE: a cometbft binary is available, but this test runs the four validators on \
@@ -103,27 +227,84 @@ impl BttcNet {
         let bttc_genesis = dir.path().join("bttc-genesis.json");
         std::fs::write(&bttc_genesis, genesis.to_string()).unwrap();
         let net = dir.path().join("net");
-        let base = free_base_port(5).unwrap();
-        cli(&[
+        // Slots 0-3 the nodes, slot 4 the conductor, slot 5 the root chains.
+        let base = free_base_port(6).unwrap();
+        let bttc = bttc_bin().unwrap();
+        let mut root_chains = Vec::new();
+        let mut signer_keys = Vec::new();
+        let mut root_args: Vec<String> = Vec::new();
+        if with_roots {
+            let net_s = net.display().to_string();
+            cli(&[
+                "testnet",
+                "--signers-only",
+                "--validators",
+                "4",
+                "--output-dir",
+                &net_s,
+            ])
+            .unwrap();
+            let keys: Value =
+                serde_json::from_slice(&std::fs::read(net.join("signer-keys.json")).unwrap())
+                    .unwrap();
+            signer_keys = keys["signer_keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k.as_str().unwrap().to_string())
+                .collect();
+            let validators = net.join("genesis-validators.json").display().to_string();
+            for (kind, port) in [("tron", base + 50), ("eth", base + 51)] {
+                let extra: Vec<&str> = if kind == "tron" {
+                    vec!["--genesis-validators", &validators]
+                } else {
+                    vec![]
+                };
+                let proc = start_root_chain(&bttc, dir.path(), kind, port, &extra);
+                let url = format!("http://127.0.0.1:{port}");
+                let contracts = wait_root_chain(dir.path(), kind, &url).await;
+                root_args.push("--root-chain".into());
+                root_args.push(
+                    dir.path()
+                        .join(format!("root-{kind}/root-contracts.json"))
+                        .display()
+                        .to_string(),
+                );
+                root_chains.push(RootChain {
+                    kind: kind.into(),
+                    chain_id: contracts["chain_id"].as_u64().unwrap(),
+                    url,
+                    contracts,
+                    proc,
+                });
+            }
+        }
+        let base_s = base.to_string();
+        let block_time = format!("{block_ms}ms");
+        let net_s = net.display().to_string();
+        let genesis_s = bttc_genesis.display().to_string();
+        let producers_s = producers.to_string();
+        let mut args: Vec<&str> = vec![
             "testnet",
             "--validators",
             "4",
             "--output-dir",
-            &net.display().to_string(),
+            &net_s,
             "--starting-port",
-            &base.to_string(),
+            &base_s,
             "--block-time",
-            &format!("{block_ms}ms"),
+            &block_time,
             "--chain-id",
             "bttc-e2e-1",
             "--bttc-genesis",
-            &bttc_genesis.display().to_string(),
+            &genesis_s,
             "--span-params",
             "localnet",
             "--producers",
-            &producers.to_string(),
-        ])
-        .unwrap();
+            &producers_s,
+        ];
+        args.extend(root_args.iter().map(String::as_str));
+        cli(&args).unwrap();
         let report: Value =
             serde_json::from_slice(&std::fs::read(net.join("testnet.json")).unwrap()).unwrap();
         let nodes = report["nodes"].as_array().unwrap().clone();
@@ -155,7 +336,6 @@ impl BttcNet {
             })
             .collect();
         // Engines and apps first, so the conductor finds them.
-        let bttc = bttc_bin().unwrap();
         let mut engines = Vec::new();
         let mut apps = Vec::new();
         for (n, home) in nodes.iter().zip(&homes) {
@@ -179,6 +359,8 @@ impl BttcNet {
             apps,
             user,
             bttc,
+            root_chains,
+            signer_keys,
         }
     }
 

@@ -1,0 +1,368 @@
+//! Four validators (conductor) with two dev root chains (`bttc dev --root-chain tron`, staking,
+//! and `--root-chain eth`), every node running the bridge:
+//!
+//! 1. the eth chain's MAP_TOKEN sync (made at deployment) and a `RootChainManager.depositFor`
+//!    of the TestToken each become exactly one clerk record, with the root chain's data;
+//! 2. a forged `MsgEventRecord` (the deposit's transaction, but a log that is no StateSynced,
+//!    and altered data) sent by a validator account is voted NO and changes nothing: the next
+//!    real sync still gets the next id;
+//! 3. with one node's deliveryd (and so its bridge) killed, a deposit is still recorded, and
+//!    once the node is back (its poller re-scans from its cursor) nothing is recorded twice;
+//! 4. the records reach BTTC blocks: every node's engine has the mapped child token with every
+//!    deposit minted to the receiver, and the root chain's predicate holds the same total.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    missing_docs
+)]
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::SolCall as _;
+use base64::Engine as _;
+use bttc_engine_contracts::abi::{IRootChainManager, IERC20};
+use common::{dev_account, send_call, BttcNet};
+use delivery_tests::{comet_rpc, NodeProcess};
+use serde_json::Value;
+
+const STATE_SYNCED: &str = "StateSynced(uint256,address,bytes)";
+
+/// `custom/<path>` through the conductor's abci_query: the JSON answer, or `None` on an error
+/// code (e.g. "no such record").
+fn abci(net: &BttcNet, path: &str) -> Option<Value> {
+    let r = tokio::task::block_in_place(|| {
+        comet_rpc(
+            &net.conductor_url,
+            "abci_query",
+            &format!("path=%22{path}%22"),
+        )
+    })
+    .unwrap();
+    let resp = &r["response"];
+    if resp["code"].as_u64().unwrap_or(0) != 0 {
+        return None;
+    }
+    let value = base64::engine::general_purpose::STANDARD
+        .decode(resp["value"].as_str().unwrap_or(""))
+        .unwrap();
+    Some(serde_json::from_slice(&value).unwrap())
+}
+
+fn last_root_id(net: &BttcNet, chain: &str) -> u64 {
+    abci(net, &format!("custom/clerk/last-root/{chain}"))
+        .map(|v| v["last_root_id"].as_u64().unwrap())
+        .unwrap_or(0)
+}
+
+async fn wait_record(net: &BttcNet, chain: &str, root_id: u64, timeout: Duration) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(r) = abci(net, &format!("custom/clerk/by-root/{chain}/{root_id}")) {
+            return r;
+        }
+        if Instant::now() >= deadline {
+            net.dump_logs();
+            panic!(
+                "no clerk record of {chain} StateSynced {root_id} after {} Delivery blocks (last \
+                 root id {})",
+                net.conductor.height(),
+                last_root_id(net, chain)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// Every clerk record, by global id.
+fn all_records(net: &BttcNet) -> Vec<Value> {
+    let latest = abci(net, "custom/clerk/latest-id").unwrap()["latest_id"]
+        .as_u64()
+        .unwrap();
+    if latest == 0 {
+        return vec![];
+    }
+    let v = abci(net, &format!("custom/clerk/records/1/{}", latest.min(100))).unwrap();
+    let records = v["records"].as_array().unwrap().clone();
+    assert_eq!(records.len() as u64, latest, "records 1..={latest}: {v}");
+    records
+}
+
+/// Each (root chain, root id) is recorded once, and the eth ones are exactly 1..=n.
+fn assert_once(net: &BttcNet, eth_ids: u64) {
+    let records = all_records(net);
+    let mut keys: Vec<(String, u64)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["root_chain"].as_str().unwrap().to_string(),
+                r["root_id"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    keys.sort();
+    let before = keys.len();
+    keys.dedup();
+    assert_eq!(
+        keys.len(),
+        before,
+        "a root event recorded twice: {records:?}"
+    );
+    let eth: Vec<u64> = keys
+        .iter()
+        .filter(|(c, _)| c == "eth")
+        .map(|(_, id)| *id)
+        .collect();
+    assert_eq!(eth, (1..=eth_ids).collect::<Vec<_>>(), "{records:?}");
+    assert_eq!(last_root_id(net, "eth"), eth_ids);
+}
+
+fn hex_field(v: &Value) -> Vec<u8> {
+    alloy_primitives::hex::decode(v.as_str().unwrap()).unwrap()
+}
+
+fn addr(v: &Value) -> Address {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+/// A deposit: approve the predicate, then `depositFor(receiver)`; returns the StateSynced log.
+async fn deposit(net: &BttcNet, receiver: Address, amount: u64) -> Value {
+    let eth = &net.root_chains[1];
+    let c = &eth.contracts["contracts"];
+    let (token, predicate, manager) = (
+        addr(&c["test_token"]["address"]),
+        addr(&c["erc20_predicate"]["address"]),
+        addr(&c["root_chain_manager"]["address"]),
+    );
+    let depositor = dev_account(1);
+    let amount = U256::from(amount);
+    send_call(
+        &eth.url,
+        eth.chain_id,
+        &depositor,
+        token,
+        IERC20::approveCall {
+            spender: predicate,
+            value: amount,
+        }
+        .abi_encode(),
+    )
+    .await;
+    let receipt = send_call(
+        &eth.url,
+        eth.chain_id,
+        &depositor,
+        manager,
+        IRootChainManager::depositForCall {
+            user: receiver,
+            rootToken: token,
+            depositData: amount.to_be_bytes::<32>().to_vec().into(),
+        }
+        .abi_encode(),
+    )
+    .await;
+    let topic0 = format!("{:#x}", alloy_primitives::keccak256(STATE_SYNCED));
+    let log = receipt["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["topics"][0] == topic0.as_str())
+        .unwrap_or_else(|| panic!("no StateSynced in {receipt}"))
+        .clone();
+    // The record's data is what the StateSender synced: the deposit payload.
+    let data = hex_field(&log["data"]);
+    let expected = bttc_engine_contracts::deposit_payload(eth.chain_id, receiver, token, amount);
+    assert_eq!(&data[64..64 + expected.len()], &expected[..]);
+    log
+}
+
+fn check_record(record: &Value, log: &Value, root_id: u64) {
+    assert_eq!(record["root_chain"], "eth");
+    assert_eq!(record["root_id"].as_u64().unwrap(), root_id);
+    let data = hex_field(&log["data"]);
+    let len = U256::from_be_slice(&data[32..64]).to::<usize>();
+    assert_eq!(
+        hex_field(&record["data"]),
+        data[64..64 + len].to_vec(),
+        "{record}"
+    );
+    assert_eq!(
+        hex_field(&record["contract"]),
+        bttc_engine_contracts::CHILD_CHAIN_MANAGER_ADDRESS.to_vec()
+    );
+    assert_eq!(
+        record["block_number"].as_u64().unwrap(),
+        common::quantity(&log["blockNumber"])
+    );
+    assert_eq!(
+        record["log_index"].as_u64().unwrap(),
+        common::quantity(&log["logIndex"])
+    );
+}
+
+/// Sends a `MsgEventRecord` that claims the deposit's LockedERC20 log (no StateSynced: the
+/// claim is false) as StateSynced `root_id` with altered data, signed by validator 0.
+fn send_forged(net: &BttcNet, log: &Value, root_id: u64) -> String {
+    let key = delivery_module::SecretKey::from_hex(&net.signer_keys[0]).unwrap();
+    let from = key.address();
+    let account = net.query(&["account", &from.to_string()]);
+    let num = |v: &Value| -> u64 {
+        v.as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .unwrap_or_else(|| panic!("not a number: {v}"))
+    };
+    let params = net.query(&["params", "auth"]);
+    let fee: u128 = params["min_fee"]
+        .as_str()
+        .map(|s| s.parse().unwrap())
+        .or_else(|| params["min_fee"].as_u64().map(u128::from))
+        .unwrap_or_else(|| panic!("no min_fee in {params}"));
+    let mut data = hex_field(&log["data"]);
+    let last = data.len() - 1;
+    data[last] ^= 0xff;
+    let msg = delivery_clerk::MsgEventRecord {
+        from: from.to_string(),
+        event: Some(delivery_rootchain::RootEvent {
+            root_chain: "eth".into(),
+            tx_hash: hex_field(&log["transactionHash"]),
+            block_number: common::quantity(&log["blockNumber"]),
+            log_index: common::quantity(&log["logIndex"]) - 1,
+        }),
+        id: root_id,
+        contract: bttc_engine_contracts::CHILD_CHAIN_MANAGER_ADDRESS.to_vec(),
+        data,
+    };
+    let tx = delivery_auth::build_signed_tx(
+        &key,
+        &delivery_auth::SignerData {
+            chain_id: "bttc-e2e-1".into(),
+            account_number: num(&account["account_number"]),
+            sequence: num(&account["sequence"]),
+        },
+        &[delivery_auth::AnyMsg::pack(&msg)],
+        fee,
+        200_000,
+        "forged",
+    );
+    let r = tokio::task::block_in_place(|| {
+        comet_rpc(
+            &net.conductor_url,
+            "broadcast_tx_sync",
+            &format!("tx=0x{}", hex::encode(&tx)),
+        )
+    })
+    .unwrap();
+    assert_eq!(
+        r["code"].as_u64().unwrap_or(0),
+        0,
+        "forged claim refused at CheckTx: {r}"
+    );
+    r["hash"].as_str().unwrap().to_string()
+}
+
+/// How many nodes logged a NO vote on the side transaction `hash`.
+fn nodes_voting_no(net: &BttcNet, hash: &str) -> usize {
+    net.homes
+        .iter()
+        .filter(|h| {
+            std::fs::read_to_string(h.join("deliveryd.log"))
+                .unwrap_or_default()
+                .lines()
+                .any(|l| l.contains("side tx claim is false: NO") && l.contains(hash))
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_root_chain_deposit_is_recorded_once_and_minted_on_bttc() {
+    let mut net = BttcNet::start_with_root_chains(4, 500).await;
+    let receiver = Address::repeat_byte(0x5a);
+
+    // The MAP_TOKEN sync of the deployment (eth StateSynced 1) comes through the bridge.
+    wait_record(&net, "eth", 1, Duration::from_secs(120)).await;
+
+    // 1. A deposit: exactly one record, with the root chain's data.
+    let log_a = deposit(&net, receiver, 1_000).await;
+    let record = wait_record(&net, "eth", 2, Duration::from_secs(60)).await;
+    check_record(&record, &log_a, 2);
+    // Give every bridge time to see it again: still once.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_once(&net, 2);
+
+    // 2. A forged claim: voted NO, nothing changes.
+    let latest = abci(&net, "custom/clerk/latest-id").unwrap();
+    let hash = send_forged(&net, &log_a, 3);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let hash = hash.to_uppercase();
+    while nodes_voting_no(&net, &hash) < 3 {
+        if Instant::now() >= deadline {
+            net.dump_logs();
+            panic!("the forged claim {hash} was not voted NO by 3 validators");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(abci(&net, "custom/clerk/latest-id").unwrap(), latest);
+    assert!(abci(&net, "custom/clerk/by-root/eth/3").is_none());
+    assert_once(&net, 2);
+
+    // 3. One node's bridge down (its deliveryd killed): the next deposit is still recorded
+    // once, with the id the forged claim did not take.
+    net.apps[3].take().unwrap().kill_hard().unwrap();
+    let log_b = deposit(&net, receiver, 2_000).await;
+    let record = wait_record(&net, "eth", 3, Duration::from_secs(60)).await;
+    check_record(&record, &log_b, 3);
+    net.apps[3] = Some(NodeProcess::start(&net.homes[3]).unwrap());
+    // Back, node 3's poller scans the range it missed: nothing is applied twice, and a deposit
+    // made now is recorded once too.
+    let log_c = deposit(&net, receiver, 3_000).await;
+    let record = wait_record(&net, "eth", 4, Duration::from_secs(60)).await;
+    check_record(&record, &log_c, 4);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_once(&net, 4);
+
+    // 4. The records reached BTTC: the ChildChainManager mapped the TestToken (record 1) and
+    // minted every deposit to the receiver, on every node's engine; the root chain's predicate
+    // holds exactly what was minted (totals conserved).
+    let eth = &net.root_chains[1];
+    let token = addr(&eth.contracts["contracts"]["test_token"]["address"]);
+    let predicate = addr(&eth.contracts["contracts"]["erc20_predicate"]["address"]);
+    let locked = common::eth(
+        &eth.url,
+        "eth_call",
+        serde_json::json!([{"to": format!("{token:#x}"), "data": format!("0x{}", hex::encode(IERC20::balanceOfCall { holder: predicate }.abi_encode()))}, "latest"]),
+    );
+    assert_eq!(
+        U256::from_str_radix(locked.as_str().unwrap().trim_start_matches("0x"), 16).unwrap(),
+        U256::from(6_000u64),
+        "locked on the root chain"
+    );
+    let child = bttc_engine_contracts::child_token_address(eth.chain_id, token).unwrap();
+    let call = IERC20::balanceOfCall { holder: receiver }.abi_encode();
+    for (i, url) in net.evm_urls.iter().enumerate() {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let balance = common::try_eth(
+                url,
+                "eth_call",
+                serde_json::json!([{"to": format!("{child:#x}"), "data": format!("0x{}", hex::encode(&call))}, "latest"]),
+            )
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .and_then(|h| U256::from_str_radix(h.trim_start_matches("0x"), 16).ok());
+            if balance == Some(U256::from(6_000u64)) {
+                break;
+            }
+            if Instant::now() >= deadline {
+                net.dump_logs();
+                panic!("node {i}: child token {child:#x} balance of the receiver is {balance:?}, expected 6000");
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+}
