@@ -8,7 +8,9 @@
 //!    real sync still gets the next id;
 //! 3. with one node's deliveryd (and so its bridge) killed, a deposit is still recorded, and
 //!    once the node is back (its poller re-scans from its cursor) nothing is recorded twice;
-//! 4. the records reach BTTC blocks: every node's engine has the mapped child token with every
+//! 4. one validator loses its eth RPC (its app.toml points at a dead port): it votes UNKNOWN,
+//!    the other three vote YES, and the next deposit is still recorded;
+//! 5. the records reach BTTC blocks: every node's engine has the mapped child token with every
 //!    deposit minted to the receiver, and the root chain's predicate holds the same total.
 #![allow(
     clippy::unwrap_used,
@@ -121,6 +123,37 @@ fn assert_once(net: &BttcNet, eth_ids: u64) {
         .collect();
     assert_eq!(eth, (1..=eth_ids).collect::<Vec<_>>(), "{records:?}");
     assert_eq!(last_root_id(net, "eth"), eth_ids);
+}
+
+/// Points `home`'s bridge RPC for root chain `name` at `url` (app.toml's
+/// `[[bridge.root_chain]]` entry with that name).
+fn set_bridge_rpc(home: &std::path::Path, name: &str, url: &str) {
+    let path = home.join("config/app.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut out = Vec::new();
+    let mut in_entry = false;
+    let mut found = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            in_entry = false;
+        }
+        if t == format!("name = \"{name}\"") {
+            in_entry = true;
+        }
+        if in_entry && t.starts_with("rpc_url = ") {
+            out.push(format!("rpc_url = \"{url}\""));
+            found = true;
+            continue;
+        }
+        out.push(line.to_string());
+    }
+    assert!(
+        found,
+        "no [[bridge.root_chain]] {name} with an rpc_url in {}",
+        path.display()
+    );
+    std::fs::write(&path, out.join("\n") + "\n").unwrap();
 }
 
 fn hex_field(v: &Value) -> Vec<u8> {
@@ -327,7 +360,30 @@ async fn a_root_chain_deposit_is_recorded_once_and_minted_on_bttc() {
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_once(&net, 4);
 
-    // 4. The records reached BTTC: the ChildChainManager mapped the TestToken (record 1) and
+    // 4. Node 3 loses its eth RPC (name before rpc_url in the entry: checked above). It votes
+    // UNKNOWN on the next claim; the other three vote YES (3 of 4 > 2/3) and it is recorded.
+    let undecided = |net: &BttcNet| {
+        std::fs::read_to_string(net.homes[3].join("deliveryd.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("side tx undecided: UNKNOWN"))
+            .count()
+    };
+    net.apps[3].take().unwrap().kill_hard().unwrap();
+    let undecided_before = undecided(&net);
+    set_bridge_rpc(&net.homes[3], "eth", "http://127.0.0.1:9");
+    net.apps[3] = Some(NodeProcess::start(&net.homes[3]).unwrap());
+    let log_d = deposit(&net, receiver, 4_000).await;
+    let record = wait_record(&net, "eth", 5, Duration::from_secs(60)).await;
+    check_record(&record, &log_d, 5);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_once(&net, 5);
+    assert!(
+        undecided(&net) > undecided_before,
+        "node 3, without its eth RPC, never voted UNKNOWN"
+    );
+
+    // 5. The records reached BTTC: the ChildChainManager mapped the TestToken (record 1) and
     // minted every deposit to the receiver, on every node's engine; the root chain's predicate
     // holds exactly what was minted (totals conserved).
     let eth = &net.root_chains[1];
@@ -340,7 +396,7 @@ async fn a_root_chain_deposit_is_recorded_once_and_minted_on_bttc() {
     );
     assert_eq!(
         U256::from_str_radix(locked.as_str().unwrap().trim_start_matches("0x"), 16).unwrap(),
-        U256::from(6_000u64),
+        U256::from(10_000u64),
         "locked on the root chain"
     );
     let child = bttc_engine_contracts::child_token_address(eth.chain_id, token).unwrap();
@@ -355,12 +411,12 @@ async fn a_root_chain_deposit_is_recorded_once_and_minted_on_bttc() {
             )
             .and_then(|v| v.as_str().map(str::to_owned))
             .and_then(|h| U256::from_str_radix(h.trim_start_matches("0x"), 16).ok());
-            if balance == Some(U256::from(6_000u64)) {
+            if balance == Some(U256::from(10_000u64)) {
                 break;
             }
             if Instant::now() >= deadline {
                 net.dump_logs();
-                panic!("node {i}: child token {child:#x} balance of the receiver is {balance:?}, expected 6000");
+                panic!("node {i}: child token {child:#x} balance of the receiver is {balance:?}, expected 10000");
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
         }

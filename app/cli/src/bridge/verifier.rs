@@ -175,7 +175,16 @@ impl<S: CommittedState> SideTxVerifier for BridgeVerifier<S> {
         let Some(claim) = Claim::from_any(&msg.pack()) else {
             return Vote::Unknown;
         };
+        let chain = claim
+            .event()
+            .map_or_else(String::new, |e| e.root_chain.clone());
+        let name = claim.name();
         if !self.request(tx_hash, claim) {
+            tracing::info!(
+                tx = %hex::encode_upper(tx_hash),
+                msg = name,
+                "side tx undecided: UNKNOWN: this node has no working RPC for root chain {chain:?}"
+            );
             return Vote::Unknown;
         }
         self.cache.vote(tx_hash)
