@@ -58,8 +58,21 @@ pub fn payload_transactions_budget(
     records: &[bttc_engine_api::StateSyncRecord],
     span_commit: Option<&bttc_engine_api::SpanCommit>,
 ) -> u64 {
+    let template = longest_payload(Vec::new(), records, span_commit);
+    let fixed = encode_payload_tx(&template).len();
+    let left = max_tx_bytes.saturating_sub(fixed);
+    u64::try_from(left.saturating_mul(2) / 5).unwrap_or(u64::MAX)
+}
+
+/// A payload with every header field at its longest encoding, carrying these transactions,
+/// records and span commit: the worst case the byte budget is measured on.
+fn longest_payload(
+    transactions: Vec<bttc_engine_api::Bytes>,
+    records: &[bttc_engine_api::StateSyncRecord],
+    span_commit: Option<&bttc_engine_api::SpanCommit>,
+) -> ExecutablePayload {
     use bttc_engine_api::{Address as EAddress, Bloom, Bytes};
-    let template = ExecutablePayload {
+    ExecutablePayload {
         parent_hash: H256([0xff; 32]),
         fee_recipient: EAddress([0xff; 20]),
         state_root: H256([0xff; 32]),
@@ -73,13 +86,10 @@ pub fn payload_transactions_budget(
         extra_data: Bytes(vec![0xff; 97]),
         base_fee_per_gas: u64::MAX,
         block_hash: H256([0xff; 32]),
-        transactions: Vec::new(),
+        transactions,
         state_sync_records: records.to_vec(),
         span_commit: span_commit.cloned(),
-    };
-    let fixed = encode_payload_tx(&template).len();
-    let left = max_tx_bytes.saturating_sub(fixed);
-    u64::try_from(left.saturating_mul(2) / 5).unwrap_or(u64::MAX)
+    }
 }
 
 const HEAD_KEY: &[u8] = b"bttc/head";
@@ -492,7 +502,7 @@ mod tests {
 
     #[test]
     fn a_payload_filled_to_its_transactions_budget_fits_the_mempool() {
-        use bttc_engine_api::{Address as EAddress, Bloom, Bytes, StateSyncRecord};
+        use bttc_engine_api::{Address as EAddress, Bytes, StateSyncRecord};
         let records: Vec<StateSyncRecord> = (1..=3)
             .map(|id| StateSyncRecord {
                 id,
@@ -506,24 +516,7 @@ mod tests {
             // Smallest real txs (the worst JSON overhead per byte) up to the budget.
             for size in [10usize, 85, 110, 5_000] {
                 let count = usize::try_from(budget).unwrap() / size;
-                let payload = ExecutablePayload {
-                    parent_hash: H256([0xff; 32]),
-                    fee_recipient: EAddress([0xff; 20]),
-                    state_root: H256([0xff; 32]),
-                    receipts_root: H256([0xff; 32]),
-                    logs_bloom: Bloom([0xff; 256]),
-                    prev_randao: H256([0xff; 32]),
-                    block_number: u64::MAX,
-                    gas_limit: u64::MAX,
-                    gas_used: u64::MAX,
-                    timestamp: u64::MAX,
-                    extra_data: Bytes(vec![0xff; 97]),
-                    base_fee_per_gas: u64::MAX,
-                    block_hash: H256([0xff; 32]),
-                    transactions: vec![Bytes(vec![0xff; size]); count],
-                    state_sync_records: recs.to_vec(),
-                    span_commit: None,
-                };
+                let payload = longest_payload(vec![Bytes(vec![0xff; size]); count], recs, None);
                 let len = encode_payload_tx(&payload).len();
                 assert!(len <= MEMPOOL_MAX_TX_BYTES, "{size}-byte txs: {len} bytes");
             }
