@@ -292,23 +292,12 @@ pub fn record<S: StateWrite + ?Sized>(state: &mut S, block: &BttcBlock) -> Resul
 
 /// The global clerk id of the last state-sync record a finalized BTTC block delivered (0: none).
 pub fn last_state_id<S: StateRead + ?Sized>(state: &S) -> Result<u64, StoreError> {
-    match state.get_raw(LAST_STATE_ID_KEY)? {
-        None => Ok(0),
-        Some(bytes) => {
-            let arr: [u8; 8] = bytes.as_slice().try_into().map_err(|_| {
-                StoreError::Backend(format!(
-                    "corrupt bttc/last_state_id: {} bytes, expected 8",
-                    bytes.len()
-                ))
-            })?;
-            Ok(u64::from_be_bytes(arr))
-        }
-    }
+    Ok(codec::get_u64(state, LAST_STATE_ID_KEY)?.unwrap_or(0))
 }
 
 /// Sets the last delivered state id (FinalizeBlock, genesis import).
 pub fn set_last_state_id<S: StateWrite + ?Sized>(state: &mut S, id: u64) {
-    state.put_raw(LAST_STATE_ID_KEY.to_vec(), codec::be_u64(id).to_vec());
+    codec::put_u64(state, LAST_STATE_ID_KEY.to_vec(), id);
 }
 
 /// The state-sync records the next BTTC block must carry, in id order: clerk's records after

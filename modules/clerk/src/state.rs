@@ -17,23 +17,6 @@ fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("corrupt clerk state ({what}): {detail}"))
 }
 
-fn get_u64<S: StateRead + ?Sized>(state: &S, key: &[u8]) -> Result<Option<u64>, StoreError> {
-    match state.get_raw(key)? {
-        None => Ok(None),
-        Some(bytes) => {
-            let arr: [u8; 8] = bytes
-                .as_slice()
-                .try_into()
-                .map_err(|_| corrupt("u64", hex::encode(&bytes)))?;
-            Ok(Some(u64::from_be_bytes(arr)))
-        }
-    }
-}
-
-fn put_u64<S: StateWrite + ?Sized>(state: &mut S, key: Vec<u8>, value: u64) {
-    state.put_raw(key, codec::be_u64(value).to_vec());
-}
-
 /// The clerk params (defaults when genesis did not write them).
 pub fn params<S: StateRead + ?Sized>(state: &S) -> Result<Params> {
     Ok(codec::get_json(state, state_key::PARAMS)?.unwrap_or_else(Params::default))
@@ -48,12 +31,12 @@ pub fn set_params<S: StateWrite + ?Sized>(state: &mut S, params: &Params) -> Res
 
 /// The latest global record id (0: no record yet).
 pub fn latest_id<S: StateRead + ?Sized>(state: &S) -> Result<u64> {
-    Ok(get_u64(state, state_key::LATEST_ID)?.unwrap_or(0))
+    Ok(codec::get_u64(state, state_key::LATEST_ID)?.unwrap_or(0))
 }
 
 /// Sets the latest global id.
 pub fn set_latest_id<S: StateWrite + ?Sized>(state: &mut S, id: u64) {
-    put_u64(state, state_key::LATEST_ID.to_vec(), id);
+    codec::put_u64(state, state_key::LATEST_ID.to_vec(), id);
 }
 
 /// The record with this global id, if stored.
@@ -68,7 +51,10 @@ pub fn global_id_by_root<S: StateRead + ?Sized>(
     root_chain: &str,
     root_id: u64,
 ) -> Result<Option<u64>> {
-    Ok(get_u64(state, &state_key::by_root(root_chain, root_id))?)
+    Ok(codec::get_u64(
+        state,
+        &state_key::by_root(root_chain, root_id),
+    )?)
 }
 
 /// The record of a root chain's StateSynced id, if recorded.
@@ -92,12 +78,12 @@ pub fn record_by_root<S: StateRead + ?Sized>(
 
 /// The last StateSynced id recorded for a root chain (0: none yet).
 pub fn last_root_id<S: StateRead + ?Sized>(state: &S, root_chain: &str) -> Result<u64> {
-    Ok(get_u64(state, &state_key::last_root(root_chain))?.unwrap_or(0))
+    Ok(codec::get_u64(state, &state_key::last_root(root_chain))?.unwrap_or(0))
 }
 
 /// Sets a root chain's last StateSynced id.
 pub fn set_last_root_id<S: StateWrite + ?Sized>(state: &mut S, root_chain: &str, id: u64) {
-    put_u64(state, state_key::last_root(root_chain), id);
+    codec::put_u64(state, state_key::last_root(root_chain), id);
 }
 
 /// Writes a record and its by-root entry (moves neither `latest-id` nor `last-root`).
@@ -107,7 +93,7 @@ pub fn put_record<S: StateWrite + ?Sized>(state: &mut S, record: &EventRecord) {
         state_key::record(record.id),
         &EventRecordProto::from(record),
     );
-    put_u64(
+    codec::put_u64(
         state,
         state_key::by_root(&record.root_chain, record.root_id),
         record.id,

@@ -54,6 +54,29 @@ pub fn be_u64(value: u64) -> [u8; 8] {
     value.to_be_bytes()
 }
 
+/// Reads a big-endian u64 stored under `key` ([`put_u64`]); a value that is not 8 bytes is a
+/// corrupt store.
+pub fn get_u64<S: StateRead + ?Sized>(state: &S, key: &[u8]) -> Result<Option<u64>, StoreError> {
+    match state.get_raw(key)? {
+        None => Ok(None),
+        Some(bytes) => {
+            let arr: [u8; 8] = bytes.as_slice().try_into().map_err(|_| {
+                StoreError::Backend(format!(
+                    "corrupt u64 under key {}: {} bytes, expected 8",
+                    hex::encode(key),
+                    bytes.len()
+                ))
+            })?;
+            Ok(Some(u64::from_be_bytes(arr)))
+        }
+    }
+}
+
+/// Stores `value` big-endian under `key`.
+pub fn put_u64<S: StateWrite + ?Sized>(state: &mut S, key: Vec<u8>, value: u64) {
+    state.put_raw(key, value.to_be_bytes().to_vec());
+}
+
 /// Builds a key from parts.
 pub fn key(parts: &[&[u8]]) -> Vec<u8> {
     let mut out = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());

@@ -146,19 +146,6 @@ fn from_records(rs: &[ValidatorRecord]) -> Result<Vec<SpanValidator>, StoreError
     rs.iter().map(from_record).collect()
 }
 
-fn get_u64<S: StateRead + ?Sized>(state: &S, key: &[u8]) -> Result<Option<u64>, StoreError> {
-    match state.get_raw(key)? {
-        None => Ok(None),
-        Some(bytes) => {
-            let arr: [u8; 8] = bytes
-                .as_slice()
-                .try_into()
-                .map_err(|_| corrupt("u64", hex::encode(&bytes)))?;
-            Ok(Some(u64::from_be_bytes(arr)))
-        }
-    }
-}
-
 /// The span params (genesis always writes them).
 pub fn params<S: StateRead + ?Sized>(state: &S) -> Result<Params> {
     codec::get_json(state, state_key::PARAMS)?
@@ -260,7 +247,7 @@ pub fn spans<S: StateRead + ?Sized>(state: &S) -> Result<Vec<Span>> {
 
 /// The latest span id, if any span exists.
 pub fn latest_span_id<S: StateRead + ?Sized>(state: &S) -> Result<Option<u64>> {
-    Ok(get_u64(state, state_key::LATEST)?)
+    Ok(codec::get_u64(state, state_key::LATEST)?)
 }
 
 /// Sets the latest span id.
@@ -401,7 +388,7 @@ pub fn set_slot<S: StateWrite + ?Sized>(state: &mut S, slot: &Slot) {
 
 /// A producer's own slots missed in a row in the current span.
 pub fn missed<S: StateRead + ?Sized>(state: &S, validator_id: u64) -> Result<u64> {
-    Ok(get_u64(state, &state_key::missed(validator_id))?.unwrap_or(0))
+    Ok(codec::get_u64(state, &state_key::missed(validator_id))?.unwrap_or(0))
 }
 
 /// Sets a missed-slot counter (0 deletes it).

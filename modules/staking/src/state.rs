@@ -90,23 +90,6 @@ fn missing(what: &str) -> StakingError {
     )))
 }
 
-fn get_u64<S: StateRead + ?Sized>(state: &S, key: &[u8]) -> Result<Option<u64>, StoreError> {
-    match state.get_raw(key)? {
-        None => Ok(None),
-        Some(bytes) => {
-            let arr: [u8; 8] = bytes
-                .as_slice()
-                .try_into()
-                .map_err(|_| corrupt("u64", hex::encode(&bytes)))?;
-            Ok(Some(u64::from_be_bytes(arr)))
-        }
-    }
-}
-
-fn put_u64<S: StateWrite + ?Sized>(state: &mut S, key: Vec<u8>, value: u64) {
-    state.put_raw(key, codec::be_u64(value).to_vec());
-}
-
 /// The staking params (genesis always writes them).
 pub fn params<S: StateRead + ?Sized>(state: &S) -> Result<Params> {
     codec::get_json(state, state_key::PARAMS)?.ok_or_else(|| missing("params"))
@@ -121,18 +104,18 @@ pub fn set_params<S: StateWrite + ?Sized>(state: &mut S, params: &Params) -> Res
 
 /// The current epoch.
 pub fn current_epoch<S: StateRead + ?Sized>(state: &S) -> Result<u64> {
-    get_u64(state, state_key::EPOCH)?.ok_or_else(|| missing("epoch"))
+    codec::get_u64(state, state_key::EPOCH)?.ok_or_else(|| missing("epoch"))
 }
 
 /// The Delivery height the current epoch started at (0 for the genesis epoch).
 pub fn epoch_started_at<S: StateRead + ?Sized>(state: &S) -> Result<u64> {
-    get_u64(state, state_key::EPOCH_STARTED_AT)?.ok_or_else(|| missing("epoch start height"))
+    codec::get_u64(state, state_key::EPOCH_STARTED_AT)?.ok_or_else(|| missing("epoch start height"))
 }
 
 /// Writes the epoch and its start height, unchecked (genesis and the end-of-block rule).
 pub(crate) fn put_epoch<S: StateWrite + ?Sized>(state: &mut S, epoch: u64, started_at: u64) {
-    put_u64(state, state_key::EPOCH.to_vec(), epoch);
-    put_u64(state, state_key::EPOCH_STARTED_AT.to_vec(), started_at);
+    codec::put_u64(state, state_key::EPOCH.to_vec(), epoch);
+    codec::put_u64(state, state_key::EPOCH_STARTED_AT.to_vec(), started_at);
 }
 
 /// Sets the current epoch: the checkpoint module's hook (one epoch per checkpoint ack), called
@@ -205,7 +188,7 @@ pub fn require_validator<S: StateRead + ?Sized>(state: &S, id: u64) -> Result<Va
 }
 
 fn indexed<S: StateRead + ?Sized>(state: &S, key: &[u8], what: &str) -> Result<Option<Validator>> {
-    let Some(id) = get_u64(state, key)? else {
+    let Some(id) = codec::get_u64(state, key)? else {
         return Ok(None);
     };
     match validator(state, id)? {
@@ -250,8 +233,8 @@ pub fn validators<S: StateRead + ?Sized>(state: &S) -> Result<Vec<Validator>> {
 /// signer and consensus key are free.
 pub(crate) fn insert_validator<S: StateWrite + ?Sized>(state: &mut S, v: &Validator) {
     put_validator(state, v);
-    put_u64(state, state_key::signer(v.signer.as_bytes()), v.id);
-    put_u64(state, state_key::consensus(&v.consensus_pubkey), v.id);
+    codec::put_u64(state, state_key::signer(v.signer.as_bytes()), v.id);
+    codec::put_u64(state, state_key::consensus(&v.consensus_pubkey), v.id);
 }
 
 /// Rewrites a validator's record (stake, epochs, nonce). Not for signer changes: see
@@ -271,7 +254,7 @@ pub(crate) fn change_signer<S: StateWrite + ?Sized>(
     state.delete_raw(state_key::signer(v.signer.as_bytes()));
     v.signer = signer;
     v.signer_pubkey = signer_pubkey;
-    put_u64(state, state_key::signer(signer.as_bytes()), v.id);
+    codec::put_u64(state, state_key::signer(signer.as_bytes()), v.id);
     put_validator(state, v);
 }
 
