@@ -13,10 +13,8 @@
     missing_docs
 )]
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
@@ -25,70 +23,20 @@ use bttc_engine_contracts::abi::{IRootChainManager, IStakeManager, IStateSender,
 use bttc_engine_contracts::root_contracts::RootContractsFile;
 use serde_json::{json, Value};
 
-struct Node {
-    child: Child,
-    url: String,
-}
+mod common;
+
+use common::DevNode;
 
 fn command(datadir: &Path, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bttc"));
-    cmd.args([
-        "dev",
-        "--datadir",
-        &datadir.display().to_string(),
-        "--block-time",
-        "100ms",
-        "--http-addr",
-        "127.0.0.1:0",
-        "--log-level",
-        "warn",
-    ])
-    .args(extra);
-    cmd
+    common::dev_command(datadir, "100ms", extra)
 }
 
-impl Node {
-    fn start(datadir: &Path, extra: &[&str]) -> Node {
-        let mut child = command(datadir, extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("bttc dev exited before serving RPC")
-                .unwrap();
-            if let Some(rest) = line.strip_prefix("Ethereum JSON-RPC on ") {
-                break rest.split_whitespace().next().unwrap().to_string();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        Node { child, url }
-    }
-
-    fn stop(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    fn rpc(&self, method: &str, params: Value) -> Value {
-        let body: Value = reqwest::blocking::Client::new()
-            .post(&self.url)
-            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
-            .timeout(Duration::from_secs(10))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        assert!(body.get("error").is_none(), "{method}: {body}");
-        body["result"].clone()
-    }
+/// The root-chain reads these tests make, over a node's JSON-RPC.
+trait RootReads {
+    fn call(&self, method: &str, params: Value) -> Value;
 
     fn code(&self, a: Address) -> Bytes {
-        self.rpc("eth_getCode", json!([a, "latest"]))
+        self.call("eth_getCode", json!([a, "latest"]))
             .as_str()
             .unwrap()
             .parse()
@@ -97,7 +45,7 @@ impl Node {
 
     fn view<C: SolCall>(&self, to: Address, call: C) -> C::Return {
         let out: Bytes = self
-            .rpc(
+            .call(
                 "eth_call",
                 json!([{"to": to, "data": Bytes::from(call.abi_encode())}, "latest"]),
             )
@@ -109,8 +57,13 @@ impl Node {
     }
 
     fn nonce(&self, a: Address) -> u64 {
-        let n = self.rpc("eth_getTransactionCount", json!([a, "latest"]));
-        u64::from_str_radix(n.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+        common::quantity(&self.call("eth_getTransactionCount", json!([a, "latest"])))
+    }
+}
+
+impl RootReads for DevNode {
+    fn call(&self, method: &str, params: Value) -> Value {
+        self.rpc(method, params)
     }
 }
 
@@ -155,7 +108,7 @@ fn a_tron_dev_root_chain_has_the_root_contracts_and_keeps_them_across_restarts()
         "--genesis-validators",
         validators.to_str().unwrap(),
     ];
-    let node = Node::start(&datadir, &args);
+    let node = DevNode::start(command(&datadir, &args));
 
     // The file, in both places.
     let file = read_file(&out);
@@ -316,8 +269,8 @@ fn a_tron_dev_root_chain_has_the_root_contracts_and_keeps_them_across_restarts()
     // Restart: nothing is deployed again; the file keeps the addresses.
     let deployer = a(&file.deployer.address);
     let sent = node.nonce(deployer);
-    node.stop();
-    let node = Node::start(&datadir, &args);
+    node.kill();
+    let node = DevNode::start(command(&datadir, &args));
     assert_eq!(node.nonce(deployer), sent);
     let again = read_file(&out);
     assert_eq!(again.rpc_url, node.url);
@@ -328,7 +281,7 @@ fn a_tron_dev_root_chain_has_the_root_contracts_and_keeps_them_across_restarts()
         },
         file
     );
-    node.stop();
+    node.kill();
 
     // The same data directory as another root chain is refused.
     let output = command(&datadir, &["--root-chain", "eth"])
@@ -342,7 +295,7 @@ fn a_tron_dev_root_chain_has_the_root_contracts_and_keeps_them_across_restarts()
 #[test]
 fn an_eth_dev_root_chain_uses_its_own_chain_id_and_hex_addresses() {
     let tmp = tempfile::tempdir().unwrap();
-    let node = Node::start(tmp.path(), &["--root-chain", "eth"]);
+    let node = DevNode::start(command(tmp.path(), &["--root-chain", "eth"]));
     let text = std::fs::read_to_string(tmp.path().join("root-contracts.json")).unwrap();
     assert!(!text.contains("base58"), "{text}");
     let file: RootContractsFile = serde_json::from_str(&text).unwrap();
@@ -358,7 +311,7 @@ fn an_eth_dev_root_chain_uses_its_own_chain_id_and_hex_addresses() {
         node.view(sm, IStakeManager::currentEpochCall {}),
         U256::from(1)
     );
-    node.stop();
+    node.kill();
 
     // Flags that need --root-chain, and --chain-id with it, are refused by the parser.
     let other = tempfile::tempdir().unwrap();

@@ -14,9 +14,7 @@
 )]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use alloy_consensus::{SignableTransaction as _, TxEip1559, TxEnvelope};
@@ -24,76 +22,20 @@ use alloy_eips::eip2718::Encodable2718 as _;
 use alloy_primitives::{Address, TxKind, U256};
 use alloy_signer::SignerSync as _;
 use alloy_signer_local::PrivateKeySigner;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const CHAIN_ID: u64 = 1337;
 
-struct Node {
-    child: Child,
-    url: String,
+mod common;
+
+use common::{quantity, DevNode};
+
+fn start(datadir: &Path) -> DevNode {
+    DevNode::start(common::dev_command(datadir, "50ms", &[]))
 }
 
-impl Node {
-    fn start(datadir: &Path) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bttc"))
-            .args([
-                "dev",
-                "--datadir",
-                &datadir.display().to_string(),
-                "--block-time",
-                "50ms",
-                "--http-addr",
-                "127.0.0.1:0",
-                "--log-level",
-                "warn",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("bttc dev exited before serving RPC")
-                .unwrap();
-            if let Some(rest) = line.strip_prefix("Ethereum JSON-RPC on ") {
-                break rest.split_whitespace().next().unwrap().to_string();
-            }
-        };
-        // Keep draining stdout so the node never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Node { child, url }
-    }
-
-    fn kill9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    fn rpc(&self, method: &str, params: Value) -> Value {
-        let body: Value = reqwest::blocking::Client::new()
-            .post(&self.url)
-            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
-            .timeout(Duration::from_secs(10))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        if let Some(e) = body.get("error") {
-            panic!("{method}: {e}");
-        }
-        body["result"].clone()
-    }
-
-    fn block_number(&self) -> u64 {
-        quantity(&self.rpc("eth_blockNumber", json!([])))
-    }
-}
-
-fn quantity(v: &Value) -> u64 {
-    u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+fn block_number(node: &DevNode) -> u64 {
+    quantity(&node.rpc("eth_blockNumber", json!([])))
 }
 
 fn dev_key(i: u8) -> PrivateKeySigner {
@@ -131,7 +73,7 @@ fn bttc_dev_survives_sigkill_during_block_import() {
     let sender = dev_key(1);
     let recipients: Vec<Address> = (1..=4u8).map(|i| Address::repeat_byte(0x40 + i)).collect();
     let mut seen: BTreeMap<u64, String> = BTreeMap::new();
-    let mut node = Node::start(&datadir);
+    let mut node = start(&datadir);
 
     for round in 0..6u64 {
         // Send a burst from the sender's next nonce (txs lost in a kill are simply re-sent).
@@ -146,14 +88,14 @@ fn bttc_dev_survives_sigkill_during_block_import() {
         }
         std::thread::sleep(delay(round));
         // Remember every block the RPC has shown: committed, so it must survive.
-        let head = node.block_number();
+        let head = block_number(&node);
         for n in 0..=head {
             let b = node.rpc("eth_getBlockByNumber", json!([format!("0x{n:x}"), false]));
             seen.insert(n, b["hash"].as_str().unwrap().to_string());
         }
-        node.kill9();
-        node = Node::start(&datadir);
-        let after = node.block_number();
+        node.kill();
+        node = start(&datadir);
+        let after = block_number(&node);
         assert!(
             after >= head,
             "round {round}: head went back from {head} to {after}"
@@ -172,7 +114,7 @@ fn bttc_dev_survives_sigkill_during_block_import() {
         assert!(Instant::now() < deadline, "pending txs never mined");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let head = node.block_number();
+    let head = block_number(&node);
     let mut included = 0u64;
     let mut expected: BTreeMap<String, u64> = BTreeMap::new();
     for n in 0..=head {
@@ -217,5 +159,5 @@ fn bttc_dev_survives_sigkill_during_block_import() {
         );
     }
     assert_eq!(node.rpc("eth_chainId", json!([])), json!("0x539"));
-    node.kill9();
+    node.kill();
 }
