@@ -1163,32 +1163,24 @@ impl DeliveryApp {
         }
         if let (false, Some(engine)) = (evm.is_empty(), &self.engine) {
             let (idx, raws): (Vec<usize>, Vec<Vec<u8>>) = evm.into_iter().unzip();
-            match engine.check_txs(&raws) {
-                Ok(verdicts) if verdicts.len() == raws.len() => {
-                    for (i, v) in idx.into_iter().zip(verdicts) {
-                        if let Some(slot) = out.get_mut(i) {
-                            *slot = Some(evm_verdict(Ok(v)));
-                        }
-                    }
-                }
-                Ok(verdicts) => {
-                    let e = EngineError::Internal(format!(
+            let verdicts = engine.check_txs(&raws).and_then(|v| {
+                if v.len() == raws.len() {
+                    Ok(v)
+                } else {
+                    Err(EngineError::Internal(format!(
                         "the engine answered {} of {} txs",
-                        verdicts.len(),
+                        v.len(),
                         raws.len()
-                    ));
-                    for i in idx {
-                        if let Some(slot) = out.get_mut(i) {
-                            *slot = Some(evm_verdict(Err(e.clone())));
-                        }
-                    }
+                    )))
                 }
-                Err(e) => {
-                    for i in idx {
-                        if let Some(slot) = out.get_mut(i) {
-                            *slot = Some(evm_verdict(Err(e.clone())));
-                        }
-                    }
+            });
+            let answers: Vec<pb::ResponseCheckTx> = match verdicts {
+                Ok(v) => v.into_iter().map(|v| evm_verdict(Ok(v))).collect(),
+                Err(e) => idx.iter().map(|_| evm_verdict(Err(e.clone()))).collect(),
+            };
+            for (i, answer) in idx.into_iter().zip(answers) {
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = Some(answer);
                 }
             }
         }
