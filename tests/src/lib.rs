@@ -238,11 +238,17 @@ pub fn real_cometbft() -> Option<PathBuf> {
 pub fn free_base_port(nodes: u16) -> anyhow::Result<u16> {
     // Below Linux's ephemeral range (32768-60999): an outgoing connection's local port can
     // never take one of ours between this probe and the nodes binding it.
-    let seed = std::process::id() % 370;
+    // Slots of 80 ports (8 nodes' ranges) from 10000 to 32000, so two tests of up to 8
+    // ranges never overlap.
+    const SLOT: u32 = 80;
+    const SLOTS: u32 = 22_000 / SLOT;
+    if u32::from(nodes).saturating_mul(10) > SLOT {
+        bail!("{nodes} port ranges do not fit a slot of {SLOT} ports");
+    }
+    let seed = std::process::id() % SLOTS;
     for attempt in 0..200u32 {
-        // 370 slots of 60 ports from 10000: up to 32199.
-        let slot = seed.wrapping_add(attempt.wrapping_mul(7)) % 370;
-        let Some(base) = slot.checked_mul(60).and_then(|o| o.checked_add(10_000)) else {
+        let slot = seed.wrapping_add(attempt.wrapping_mul(7)) % SLOTS;
+        let Some(base) = slot.checked_mul(SLOT).and_then(|o| o.checked_add(10_000)) else {
             continue;
         };
         let free = (0..u32::from(nodes)).all(|i| {

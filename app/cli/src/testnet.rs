@@ -54,6 +54,11 @@ pub struct Args {
     /// Number of validators (1 to 100).
     #[arg(long, default_value_t = 4)]
     validators: u16,
+    /// Full nodes after the validators (node<validators>…): funded signers, consensus keys and
+    /// ports like a validator's, but neither staked nor in the genesis validator set, so each
+    /// can join later by staking on the staking root chain (its bridge sends the join).
+    #[arg(long, default_value_t = 0)]
+    full_nodes: u16,
     /// Directory to write the network into; it must not exist or be empty.
     #[arg(long, value_name = "DIR", default_value = "./testnet")]
     output_dir: PathBuf,
@@ -196,6 +201,11 @@ struct NodeReport {
     validator_pub_key: String,
     signer_name: &'static str,
     signer_address: Address,
+    /// The signer's uncompressed secp256k1 public key (0x04 ‖ X ‖ Y), as a StakeManager
+    /// `stakeFor` takes it.
+    signer_pubkey: String,
+    /// In the genesis validator set (a `--full-nodes` node is not).
+    validator: bool,
     /// `node_id@127.0.0.1:p2p`, as persistent_peers lists it.
     peer_address: String,
     p2p_laddr: String,
@@ -251,6 +261,7 @@ struct NodePlan {
     node_key: SigningKey,
     validator_key: SigningKey,
     signer: SecretKey,
+    validator: bool,
 }
 
 fn check_output_dir(dir: &Path) -> anyhow::Result<()> {
@@ -284,6 +295,16 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
             args.validators
         );
     }
+    let node_count = args
+        .validators
+        .checked_add(args.full_nodes)
+        .filter(|n| *n <= MAX_VALIDATORS)
+        .with_context(|| {
+            format!(
+                "--validators {} plus --full-nodes {} is more than {MAX_VALIDATORS} nodes",
+                args.validators, args.full_nodes
+            )
+        })?;
     if args.accounts > MAX_ACCOUNTS {
         anyhow::bail!(
             "--accounts {} is out of range: expected 0 to {MAX_ACCOUNTS}",
@@ -295,7 +316,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
     }
     config::validate_chain_id(&args.chain_id)?;
     let timeouts = ConsensusTimeouts::for_block_time(args.block_time)?;
-    let last = args.validators.saturating_sub(1);
+    let last = node_count.saturating_sub(1);
     ports(args.starting_port, last)?;
     if args.signers_only {
         return rootchains::write_signers(&args.output_dir, args.validators, globals);
@@ -327,8 +348,8 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         );
     }
     let mut signers = prepared.clone().unwrap_or_else(Vec::new).into_iter();
-    let mut plans = Vec::with_capacity(usize::from(args.validators));
-    for index in 0..args.validators {
+    let mut plans = Vec::with_capacity(usize::from(node_count));
+    for index in 0..node_count {
         let name = format!("node{index}");
         plans.push(NodePlan {
             home: Home::new(root.join(&name)),
@@ -336,7 +357,13 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
             ports: ports(args.starting_port, index)?,
             node_key: home::generate_ed25519(),
             validator_key: home::generate_ed25519(),
-            signer: signers.next().unwrap_or_else(SecretKey::generate),
+            // The prepared keys are the validators' (the staking chain staked them).
+            signer: if index < args.validators {
+                signers.next().unwrap_or_else(SecretKey::generate)
+            } else {
+                SecretKey::generate()
+            },
+            validator: index < args.validators,
         });
     }
     let peer_address = |plan: &NodePlan| {
@@ -362,6 +389,8 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         });
     }
 
+    // Full nodes are funded too (their bridges send their joins), but only validators stake.
+    let validator_plans = || plans.iter().filter(|p| p.validator);
     let mut balances: Vec<(Address, u128)> = plans
         .iter()
         .map(|p| (p.signer.address(), args.amount))
@@ -374,9 +403,8 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
     let power = u64::try_from(delivery_app::genesis::staking_power(&staking_params))
         .context("staking gives the genesis validators no power")?;
     let signer_keys: Vec<delivery_module::PublicKey> =
-        plans.iter().map(|p| p.signer.public_key()).collect();
-    let generated: Vec<delivery_app::genesis::GeneratedValidator<'_>> = plans
-        .iter()
+        validator_plans().map(|p| p.signer.public_key()).collect();
+    let generated: Vec<delivery_app::genesis::GeneratedValidator<'_>> = validator_plans()
         .zip(&signer_keys)
         .map(|(p, signer)| delivery_app::genesis::GeneratedValidator {
             signer,
@@ -385,7 +413,8 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         .collect();
     let mut staking = delivery_app::genesis::staking_section(&generated, staking_params);
     if let Some(roots) = &roots {
-        let signer_addresses: Vec<Address> = plans.iter().map(|p| p.signer.address()).collect();
+        let signer_addresses: Vec<Address> =
+            validator_plans().map(|p| p.signer.address()).collect();
         let applied = roots.check_staked(&signer_addresses)?;
         // The root chain's Staked events are the validators' joins: nonce 1, already applied.
         for v in &mut staking.validators {
@@ -441,8 +470,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading --bttc-genesis {}", path.display()))?;
             let head = crate::bttc::genesis_block_of(path, &root.join(".bttc-genesis-check"))?;
-            let producers: Vec<(u64, Address, u64)> = plans
-                .iter()
+            let producers: Vec<(u64, Address, u64)> = validator_plans()
                 .zip(1u64..)
                 .map(|(p, id)| (id, p.signer.address(), power))
                 .collect();
@@ -462,8 +490,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
             Some(text)
         }
     };
-    let validators: Vec<GenesisValidator> = plans
-        .iter()
+    let validators: Vec<GenesisValidator> = validator_plans()
         .map(|p| GenesisValidator {
             name: p.name.clone(),
             pub_key: p.validator_key.verifying_key(),
@@ -529,6 +556,11 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
             validator_pub_key: home::pub_key_base64(&plan.validator_key.verifying_key()),
             signer_name: SIGNER_KEY_NAME,
             signer_address: plan.signer.address(),
+            signer_pubkey: format!(
+                "0x{}",
+                hex::encode(plan.signer.public_key().to_uncompressed())
+            ),
+            validator: plan.validator,
             peer_address: peer_address(plan),
             p2p_laddr: comet.p2p_laddr.clone(),
             rpc_laddr: comet.rpc_laddr.clone(),
@@ -568,14 +600,19 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
     output::emit(globals.output, &report, || {
         let mut lines = vec![format!(
             "Wrote a {}-validator testnet for chain {} to {}",
-            report.nodes.len(),
+            report.nodes.iter().filter(|n| n.validator).count(),
             report.chain_id,
             root.display()
         )];
         for node in &report.nodes {
             lines.push(format!(
-                "  {}  p2p {}  rpc {}  abci {}  signer {}",
-                node.name, node.ports.p2p, node.ports.rpc, node.abci_address, node.signer_address
+                "  {}  p2p {}  rpc {}  abci {}  signer {}{}",
+                node.name,
+                node.ports.p2p,
+                node.ports.rpc,
+                node.abci_address,
+                node.signer_address,
+                if node.validator { "" } else { "  (full node)" }
             ));
         }
         for c in &report.root_chains {

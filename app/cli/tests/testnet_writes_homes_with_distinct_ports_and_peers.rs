@@ -170,6 +170,79 @@ fn testnet_of_four_writes_distinct_ports_peers_and_one_genesis() {
 }
 
 #[test]
+fn full_nodes_are_funded_peers_but_neither_staked_nor_in_the_validator_set() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path("net");
+    let report = sandbox.json(&[
+        "testnet",
+        "--validators",
+        "2",
+        "--full-nodes",
+        "1",
+        "--output-dir",
+        dir.to_str().unwrap(),
+        "--starting-port",
+        "37656",
+    ]);
+    let nodes = report["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3);
+    let flags: Vec<bool> = nodes
+        .iter()
+        .map(|n| n["validator"].as_bool().unwrap())
+        .collect();
+    assert_eq!(flags, [true, true, false]);
+    let full = &nodes[2];
+    assert_eq!(full["name"], "node2");
+    assert_eq!(full["ports"]["p2p"], 37656 + 20);
+    let genesis = read_json(&dir.join("node2/config/genesis.json"));
+    let listed: BTreeSet<&str> = genesis["validators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed.len(), 2);
+    assert!(!listed.contains(full["validator_address"].as_str().unwrap()));
+    let staked: Vec<&str> = genesis["app_state"]["staking"]["validators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["signer"].as_str().unwrap())
+        .collect();
+    assert_eq!(staked.len(), 2);
+    assert!(!staked.contains(&full["signer_address"].as_str().unwrap()));
+    // Funded (its bridge pays for its join), with the key a StakeManager stakes.
+    let funded: BTreeSet<&str> = genesis["app_state"]["bank"]["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["address"].as_str().unwrap())
+        .collect();
+    assert!(funded.contains(full["signer_address"].as_str().unwrap()));
+    let pubkey = full["signer_pubkey"].as_str().unwrap();
+    assert!(pubkey.starts_with("0x04") && pubkey.len() == 2 + 130, "{pubkey}");
+    // It peers with the validators, and they with it.
+    let config = read_toml(&dir.join("node0/config/config.toml"));
+    assert!(config["p2p"]["persistent_peers"]
+        .as_str()
+        .unwrap()
+        .contains(full["peer_address"].as_str().unwrap()));
+
+    let too_many = sandbox.path("too-many");
+    let args = [
+        "testnet",
+        "--validators",
+        "99",
+        "--full-nodes",
+        "2",
+        "--output-dir",
+        too_many.to_str().unwrap(),
+    ];
+    let line = common::fails(sandbox.run(&args), &args);
+    assert!(line.contains("more than 100 nodes"), "{line}");
+}
+
+#[test]
 fn testnet_refuses_ports_past_65535() {
     let sandbox = Sandbox::new();
     let dir = sandbox.path("net");

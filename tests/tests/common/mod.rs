@@ -12,6 +12,8 @@
 )]
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+pub mod claims;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -195,17 +197,23 @@ impl BttcNet {
     /// Starts the network: 4 validators, localnet span params (sprint 4, span 16, timeout 3,
     /// 4 misses), `producers` per span, Delivery blocks every `block_ms`.
     pub async fn start(producers: u32, block_ms: u64) -> Self {
-        Self::start_inner(producers, block_ms, false).await
+        Self::start_inner(producers, block_ms, false, 0).await
     }
 
     /// Like `start`, after two dev root chains: `bttc dev --root-chain tron` (staking: it stakes
     /// the validators' signers as ids 1..4) and `bttc dev --root-chain eth`, both in every
     /// node's genesis and app.toml [bridge] (on), the way `scripts/localnet up` does it.
     pub async fn start_with_root_chains(producers: u32, block_ms: u64) -> Self {
-        Self::start_inner(producers, block_ms, true).await
+        Self::start_inner(producers, block_ms, true, 0).await
     }
 
-    async fn start_inner(producers: u32, block_ms: u64, with_roots: bool) -> Self {
+    /// Like `start_with_root_chains`, plus `full_nodes` nodes (node4…) that are not staked:
+    /// `deliveryd testnet --full-nodes`, each with its own engine and bridge.
+    pub async fn start_with_full_nodes(producers: u32, block_ms: u64, full_nodes: u16) -> Self {
+        Self::start_inner(producers, block_ms, true, full_nodes).await
+    }
+
+    async fn start_inner(producers: u32, block_ms: u64, with_roots: bool, full_nodes: u16) -> Self {
         if real_cometbft().is_some() {
             eprintln!(
                 "NOTE: a cometbft binary is available, but this test runs the four validators on \
@@ -227,8 +235,10 @@ impl BttcNet {
         let bttc_genesis = dir.path().join("bttc-genesis.json");
         std::fs::write(&bttc_genesis, genesis.to_string()).unwrap();
         let net = dir.path().join("net");
-        // Slots 0-3 the nodes, slot 4 the conductor, slot 5 the root chains.
-        let base = free_base_port(6).unwrap();
+        // Port slots (10 ports each): 0..n the nodes, n the conductor, n+1 the root chains.
+        let n = 4 + full_nodes;
+        let base = free_base_port(n + 2).unwrap();
+        let roots_base = base + 10 * (n + 1);
         let bttc = bttc_bin().unwrap();
         let mut root_chains = Vec::new();
         let mut signer_keys = Vec::new();
@@ -254,7 +264,7 @@ impl BttcNet {
                 .map(|k| k.as_str().unwrap().to_string())
                 .collect();
             let validators = net.join("genesis-validators.json").display().to_string();
-            for (kind, port) in [("tron", base + 50), ("eth", base + 51)] {
+            for (kind, port) in [("tron", roots_base), ("eth", roots_base + 1)] {
                 let extra: Vec<&str> = if kind == "tron" {
                     vec!["--genesis-validators", &validators]
                 } else {
@@ -284,6 +294,7 @@ impl BttcNet {
         let net_s = net.display().to_string();
         let genesis_s = bttc_genesis.display().to_string();
         let producers_s = producers.to_string();
+        let full_nodes_s = full_nodes.to_string();
         let mut args: Vec<&str> = vec![
             "testnet",
             "--validators",
@@ -302,14 +313,16 @@ impl BttcNet {
             "localnet",
             "--producers",
             &producers_s,
+            "--full-nodes",
+            &full_nodes_s,
         ];
         args.extend(root_args.iter().map(String::as_str));
         cli(&args).unwrap();
         let report: Value =
             serde_json::from_slice(&std::fs::read(net.join("testnet.json")).unwrap()).unwrap();
         let nodes = report["nodes"].as_array().unwrap().clone();
-        // Port slot 4 (a fifth node's range) is free: the conductor's RPC.
-        let conductor_rpc_port = base + 40 + 1;
+        // Port slot n (the range of a node after the last) is free: the conductor's RPC.
+        let conductor_rpc_port = base + 10 * n + 1;
         let conductor_url = format!("http://127.0.0.1:{conductor_rpc_port}");
         let homes: Vec<PathBuf> = nodes
             .iter()
