@@ -5,6 +5,8 @@
 //! - `signer/<0x address>` → [`ValidatorAnswer`] of the validator with that signer
 //! - `validator-set` → [`ValidatorSetAnswer`]: `{epoch, total_power, exit_deferred, validators}`
 //!   (the active set by id, each `{id, signer, consensus_pubkey, power}`)
+//! - `all-validators` → [`ValidatorsAnswer`]: `{epoch, validators}`, every validator ever joined
+//!   (pending and unstaked ones too) by id, each as `validator/<id>` answers it
 //! - `params` → the params
 //! - `epoch` → [`EpochAnswer`]: `{current_epoch, epoch_started_at, epoch_length,
 //!   advance_epochs_by_blocks}`
@@ -52,6 +54,15 @@ pub struct ValidatorSetAnswer {
     pub validators: Vec<ActiveValidator>,
 }
 
+/// Every validator ever joined.
+#[derive(Debug, Serialize)]
+pub struct ValidatorsAnswer {
+    /// The current epoch (the one `status` is for).
+    pub epoch: u64,
+    /// Every validator, by id.
+    pub validators: Vec<ValidatorAnswer>,
+}
+
 /// The epoch clock.
 #[derive(Debug, Serialize)]
 pub struct EpochAnswer {
@@ -94,12 +105,30 @@ fn shown(text: &str) -> String {
 pub fn validator_answer<S: StateRead + ?Sized>(state: &S, v: Validator) -> Result<ValidatorAnswer> {
     let epoch = state::current_epoch(state)?;
     let set = active_set(state)?;
-    let member = set.validators.iter().find(|m| m.id == v.id);
-    Ok(ValidatorAnswer {
+    Ok(standing(epoch, &set.validators, v))
+}
+
+/// `v` with its status at `epoch` and its place in `set`.
+fn standing(epoch: u64, set: &[ActiveValidator], v: Validator) -> ValidatorAnswer {
+    let member = set.iter().find(|m| m.id == v.id);
+    ValidatorAnswer {
         status: v.status(epoch),
         in_set: member.is_some(),
         power: member.map_or(0, |m| m.power),
         validator: v,
+    }
+}
+
+/// The `all-validators` answer: every validator ever joined, by id.
+pub fn validators_answer<S: StateRead + ?Sized>(state: &S) -> Result<ValidatorsAnswer> {
+    let epoch = state::current_epoch(state)?;
+    let set = active_set(state)?;
+    Ok(ValidatorsAnswer {
+        epoch,
+        validators: state::validators(state)?
+            .into_iter()
+            .map(|v| standing(epoch, &set.validators, v))
+            .collect(),
     })
 }
 
@@ -141,6 +170,7 @@ fn answer<S: StateRead + ?Sized>(state: &S, path: &str, data: &[u8]) -> Result<O
             to_json(&validator_answer(state, v)?)?
         }
         ("validator-set", None) => to_json(&validator_set_answer(state)?)?,
+        ("all-validators", None) => to_json(&validators_answer(state)?)?,
         ("params", None) => to_json(&state::params(state)?)?,
         ("epoch", None) => {
             let params = state::params(state)?;
@@ -164,5 +194,56 @@ pub fn handle<S: StateRead + ?Sized>(
     match answer(state, path, data)? {
         Some(bytes) => Ok(bytes),
         None => Err(delivery_module::module::unknown_query("staking", path)),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::testutil::{exit, join, validator as make, Fixture};
+
+    fn query(f: &Fixture, path: &str) -> serde_json::Value {
+        serde_json::from_slice(&handle(&f.state, path, b"").unwrap()).unwrap()
+    }
+
+    #[test]
+    fn validators_lists_every_validator_with_its_standing() {
+        let mut f = Fixture::new(&[make(1, 10), make(2, 20)]);
+        f.post(&join(3, 3, 5, 7, 1)).unwrap();
+        f.post(&exit(2, 4, 2, 2)).unwrap();
+
+        let all = query(&f, "all-validators");
+        assert_eq!(all["epoch"], 1);
+        let rows: Vec<(u64, &str, bool, i64)> = all["validators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["id"].as_u64().unwrap(),
+                    v["status"].as_str().unwrap(),
+                    v["in_set"].as_bool().unwrap(),
+                    v["power"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (1, "active", true, 1),
+                (2, "unstaking", true, 1),
+                (3, "pending", false, 0),
+            ]
+        );
+        // Each entry is what `validator/<id>` answers.
+        assert_eq!(all["validators"][2], query(&f, "validator/3"));
+        assert_eq!(all["validators"][1]["end_epoch"], 4);
+    }
+
+    #[test]
+    fn all_validators_takes_no_argument() {
+        let f = Fixture::new(&[make(1, 10)]);
+        assert!(handle(&f.state, "all-validators/1", b"").is_err());
     }
 }

@@ -1,4 +1,8 @@
 //! `deliveryd query …`: read state through CometBFT's `abci_query` and blocks through its RPC.
+//!
+//! The modules' own queries have a submodule each ([`staking`], [`clerk`], [`rootchain`]): a
+//! clap subcommand enum, the `custom/<module>/…` path it asks, and the text rendering of the
+//! module's JSON answer (`--output json` prints that answer as is).
 
 // Indexing a serde_json::Value reads Null on a miss; it cannot panic on the objects built here.
 #![allow(clippy::indexing_slicing)]
@@ -6,6 +10,11 @@
 use anyhow::{bail, Context as _};
 use delivery_module::Address;
 use serde_json::{json, Value};
+
+mod clerk;
+mod render;
+mod rootchain;
+mod staking;
 
 use crate::amount;
 use crate::home::Home;
@@ -49,11 +58,20 @@ pub enum QueryCommand {
         /// Height.
         height: Option<u64>,
     },
-    /// A module's params (`auth`, `span`).
+    /// A module's params (`auth`, `span`, `staking`, `clerk`, `rootchain`).
     Params {
         /// Module name.
         module: String,
     },
+    /// Validators, the active set and the epoch (the staking module).
+    #[command(subcommand)]
+    Staking(staking::StakingQuery),
+    /// State-sync event records (the clerk module).
+    #[command(subcommand)]
+    Clerk(clerk::ClerkQuery),
+    /// The root-chain registry and applied root events (the rootchain module).
+    #[command(subcommand)]
+    Rootchain(rootchain::RootchainQuery),
     /// BTTC producer spans: `span latest`, `span id <N>`, `span producer-at <BTTC height>`.
     #[command(subcommand)]
     Span(SpanQuery),
@@ -220,6 +238,9 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
                 serde_json::to_string_pretty(&v).unwrap_or_default()
             })
         }
+        QueryCommand::Staking(q) => staking::run(&rpc, output, &q),
+        QueryCommand::Clerk(q) => clerk::run(&rpc, output, &q),
+        QueryCommand::Rootchain(q) => rootchain::run(&rpc, output, &q),
         QueryCommand::Span(q) => {
             let v = match q {
                 SpanQuery::Latest => rpc.query_json("custom/span/latest-span", b"")?,
@@ -319,4 +340,79 @@ fn wait_for_header(rpc: &RpcClient, height: u64) -> anyhow::Result<Vec<u8>> {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     bail!("block {height} did not appear in time")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(clap::Parser, Debug)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn parse(line: &str) -> Result<QueryCommand, clap::Error> {
+        Wrapper::try_parse_from(std::iter::once("query").chain(line.split_whitespace()))
+            .map(|w| w.args.command)
+    }
+
+    #[test]
+    fn module_queries_parse_into_their_subcommands() {
+        assert!(matches!(
+            parse("staking validator 5").unwrap(),
+            QueryCommand::Staking(staking::StakingQuery::Validator { id: 5 })
+        ));
+        assert!(matches!(
+            parse("staking validator-set").unwrap(),
+            QueryCommand::Staking(staking::StakingQuery::ValidatorSet)
+        ));
+        assert!(matches!(
+            parse("clerk records 3").unwrap(),
+            QueryCommand::Clerk(clerk::ClerkQuery::Records {
+                from_id: 3,
+                count: 100
+            })
+        ));
+        assert!(matches!(
+            parse("clerk records 3 7").unwrap(),
+            QueryCommand::Clerk(clerk::ClerkQuery::Records {
+                from_id: 3,
+                count: 7
+            })
+        ));
+        match parse("clerk by-root tron 12").unwrap() {
+            QueryCommand::Clerk(clerk::ClerkQuery::ByRoot {
+                root_chain,
+                root_id: 12,
+            }) => assert_eq!(root_chain, "tron"),
+            other => panic!("{other:?}"),
+        }
+        match parse("rootchain applied eth 100 4 --node http://x:1").unwrap() {
+            QueryCommand::Rootchain(rootchain::RootchainQuery::Applied {
+                root_chain,
+                block_number: 100,
+                log_index: 4,
+            }) => assert_eq!(root_chain, "eth"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_arguments_are_refused_by_the_parser() {
+        for line in [
+            "staking validator x",
+            "staking validator -1",
+            "staking signer",
+            "clerk record",
+            "clerk records 1 2 3",
+            "clerk by-root tron",
+            "rootchain applied eth 1",
+            "rootchain nothing",
+        ] {
+            assert!(parse(line).is_err(), "{line}");
+        }
+    }
 }
