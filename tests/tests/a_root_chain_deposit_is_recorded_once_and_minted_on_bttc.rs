@@ -28,59 +28,14 @@ use std::time::{Duration, Instant};
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall as _;
-use base64::Engine as _;
-use bttc_engine_contracts::abi::{IRootChainManager, IERC20};
-use common::{dev_account, send_call, BttcNet};
-use delivery_tests::{comet_rpc, NodeProcess};
+use bttc_engine_contracts::abi::IERC20;
+use common::claims::{
+    abci, addr, deposit, event_record, hex_field, last_root_id, nodes_voting_no, wait_record,
+    SideSender,
+};
+use common::BttcNet;
+use delivery_tests::NodeProcess;
 use serde_json::Value;
-
-const STATE_SYNCED: &str = "StateSynced(uint256,address,bytes)";
-
-/// `custom/<path>` through the conductor's abci_query: the JSON answer, or `None` on an error
-/// code (e.g. "no such record").
-fn abci(net: &BttcNet, path: &str) -> Option<Value> {
-    let r = tokio::task::block_in_place(|| {
-        comet_rpc(
-            &net.conductor_url,
-            "abci_query",
-            &format!("path=%22{path}%22"),
-        )
-    })
-    .unwrap();
-    let resp = &r["response"];
-    if resp["code"].as_u64().unwrap_or(0) != 0 {
-        return None;
-    }
-    let value = base64::engine::general_purpose::STANDARD
-        .decode(resp["value"].as_str().unwrap_or(""))
-        .unwrap();
-    Some(serde_json::from_slice(&value).unwrap())
-}
-
-fn last_root_id(net: &BttcNet, chain: &str) -> u64 {
-    abci(net, &format!("custom/clerk/last-root/{chain}"))
-        .map(|v| v["last_root_id"].as_u64().unwrap())
-        .unwrap_or(0)
-}
-
-async fn wait_record(net: &BttcNet, chain: &str, root_id: u64, timeout: Duration) -> Value {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(r) = abci(net, &format!("custom/clerk/by-root/{chain}/{root_id}")) {
-            return r;
-        }
-        if Instant::now() >= deadline {
-            net.dump_logs();
-            panic!(
-                "no clerk record of {chain} StateSynced {root_id} after {} Delivery blocks (last \
-                 root id {})",
-                net.conductor.height(),
-                last_root_id(net, chain)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-}
 
 /// Every clerk record, by global id.
 fn all_records(net: &BttcNet) -> Vec<Value> {
@@ -156,65 +111,6 @@ fn set_bridge_rpc(home: &std::path::Path, name: &str, url: &str) {
     std::fs::write(&path, out.join("\n") + "\n").unwrap();
 }
 
-fn hex_field(v: &Value) -> Vec<u8> {
-    alloy_primitives::hex::decode(v.as_str().unwrap()).unwrap()
-}
-
-fn addr(v: &Value) -> Address {
-    v.as_str().unwrap().parse().unwrap()
-}
-
-/// A deposit: approve the predicate, then `depositFor(receiver)`; returns the StateSynced log.
-async fn deposit(net: &BttcNet, receiver: Address, amount: u64) -> Value {
-    let eth = &net.root_chains[1];
-    let c = &eth.contracts["contracts"];
-    let (token, predicate, manager) = (
-        addr(&c["test_token"]["address"]),
-        addr(&c["erc20_predicate"]["address"]),
-        addr(&c["root_chain_manager"]["address"]),
-    );
-    let depositor = dev_account(1);
-    let amount = U256::from(amount);
-    send_call(
-        &eth.url,
-        eth.chain_id,
-        &depositor,
-        token,
-        IERC20::approveCall {
-            spender: predicate,
-            value: amount,
-        }
-        .abi_encode(),
-    )
-    .await;
-    let receipt = send_call(
-        &eth.url,
-        eth.chain_id,
-        &depositor,
-        manager,
-        IRootChainManager::depositForCall {
-            user: receiver,
-            rootToken: token,
-            depositData: amount.to_be_bytes::<32>().to_vec().into(),
-        }
-        .abi_encode(),
-    )
-    .await;
-    let topic0 = format!("{:#x}", alloy_primitives::keccak256(STATE_SYNCED));
-    let log = receipt["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["topics"][0] == topic0.as_str())
-        .unwrap_or_else(|| panic!("no StateSynced in {receipt}"))
-        .clone();
-    // The record's data is what the StateSender synced: the deposit payload.
-    let data = hex_field(&log["data"]);
-    let expected = bttc_engine_contracts::deposit_payload(eth.chain_id, receiver, token, amount);
-    assert_eq!(&data[64..64 + expected.len()], &expected[..]);
-    log
-}
-
 fn check_record(record: &Value, log: &Value, root_id: u64) {
     assert_eq!(record["root_chain"], "eth");
     assert_eq!(record["root_id"].as_u64().unwrap(), root_id);
@@ -240,76 +136,20 @@ fn check_record(record: &Value, log: &Value, root_id: u64) {
 }
 
 /// Sends a `MsgEventRecord` that claims the deposit's LockedERC20 log (no StateSynced: the
-/// claim is false) as StateSynced `root_id` with altered data, signed by validator 0.
+/// claim is false) as StateSynced `root_id` with altered data, signed by validator 0; returns
+/// the transaction hash (upper-case hex).
 fn send_forged(net: &BttcNet, log: &Value, root_id: u64) -> String {
-    let key = delivery_module::SecretKey::from_hex(&net.signer_keys[0]).unwrap();
-    let from = key.address();
-    let account = net.query(&["account", &from.to_string()]);
-    let num = |v: &Value| -> u64 {
-        v.as_u64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            .unwrap_or_else(|| panic!("not a number: {v}"))
-    };
-    let params = net.query(&["params", "auth"]);
-    let fee: u128 = params["min_fee"]
-        .as_str()
-        .map(|s| s.parse().unwrap())
-        .or_else(|| params["min_fee"].as_u64().map(u128::from))
-        .unwrap_or_else(|| panic!("no min_fee in {params}"));
-    let mut data = hex_field(&log["data"]);
-    let last = data.len() - 1;
-    data[last] ^= 0xff;
-    let msg = delivery_clerk::MsgEventRecord {
-        from: from.to_string(),
-        event: Some(delivery_rootchain::RootEvent {
-            root_chain: "eth".into(),
-            tx_hash: hex_field(&log["transactionHash"]),
-            block_number: common::quantity(&log["blockNumber"]),
-            log_index: common::quantity(&log["logIndex"]) - 1,
-        }),
-        id: root_id,
-        contract: bttc_engine_contracts::CHILD_CHAIN_MANAGER_ADDRESS.to_vec(),
-        data,
-    };
-    let tx = delivery_auth::build_signed_tx(
-        &key,
-        &delivery_auth::SignerData {
-            chain_id: "bttc-e2e-1".into(),
-            account_number: num(&account["account_number"]),
-            sequence: num(&account["sequence"]),
-        },
-        &[delivery_auth::AnyMsg::pack(&msg)],
-        fee,
-        200_000,
-        "forged",
-    );
-    let r = tokio::task::block_in_place(|| {
-        comet_rpc(
-            &net.conductor_url,
-            "broadcast_tx_sync",
-            &format!("tx=0x{}", hex::encode(&tx)),
-        )
-    })
-    .unwrap();
-    assert_eq!(
-        r["code"].as_u64().unwrap_or(0),
-        0,
-        "forged claim refused at CheckTx: {r}"
-    );
-    r["hash"].as_str().unwrap().to_string()
-}
-
-/// How many nodes logged a NO vote on the side transaction `hash`.
-fn nodes_voting_no(net: &BttcNet, hash: &str) -> usize {
-    net.homes
-        .iter()
-        .filter(|h| {
-            std::fs::read_to_string(h.join("deliveryd.log"))
-                .unwrap_or_default()
-                .lines()
-                .any(|l| l.contains("side tx claim is false: NO") && l.contains(hash))
-        })
-        .count()
+    let mut sender = SideSender::new(net, 0);
+    let mut msg = event_record(&sender.from(), "eth", log);
+    let last = msg.data.len() - 1;
+    msg.data[last] ^= 0xff;
+    msg.id = root_id;
+    if let Some(event) = msg.event.as_mut() {
+        event.log_index -= 1;
+    }
+    let r = sender.send(net, delivery_auth::AnyMsg::pack(&msg));
+    assert!(r.accepted(), "forged claim refused at CheckTx: {r:?}");
+    r.hash
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -332,7 +172,6 @@ async fn a_root_chain_deposit_is_recorded_once_and_minted_on_bttc() {
     let latest = abci(&net, "custom/clerk/latest-id").unwrap();
     let hash = send_forged(&net, &log_a, 3);
     let deadline = Instant::now() + Duration::from_secs(60);
-    let hash = hash.to_uppercase();
     while nodes_voting_no(&net, &hash) < 3 {
         if Instant::now() >= deadline {
             net.dump_logs();

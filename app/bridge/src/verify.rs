@@ -11,7 +11,7 @@
 //! | the receipt's block is the claimed `block_number` | No |
 //! | the transaction succeeded (`status` 1) | No (`status` 0); Unknown (no status) |
 //! | the head can be fetched | Unknown |
-//! | the block is `confirmations` deep | Unknown |
+//! | the block is `confirmations` deep at this node's head | No ("block B has k of N confirmations") |
 //! | a log with `logIndex == log_index` is in the receipt | No |
 //! | that log's emitter is `emitter` | No |
 //! | that log decodes as a root-contract event ([`crate::events::decode`]) | No |
@@ -19,6 +19,14 @@
 //! **Depth rule.** A block `b` has `head - b + 1` confirmations (the head block itself has
 //! one). A claim is deep enough when `head >= b` and `head - b + 1 >= confirmations`, i.e.
 //! `b + confirmations - 1 <= head`. `confirmations` 0 counts as 1.
+//!
+//! **Not yet confirmed is NO.** A receipt found at the claimed block that is not yet
+//! `confirmations` deep here (also when this node's head is below it: k is then 0) makes the
+//! claim false *now*: an honest bridge only sends events once they are confirmed, and a claim
+//! voted down is sent again later by the relay (its verdict is final for that transaction, the
+//! new transaction is checked afresh), so liveness holds while an early, possibly reorganised
+//! claim never passes. Without a receipt, a claimed block that is not deep here stays Unknown:
+//! this node may lag behind the chain the claimer saw.
 //!
 //! Then the verdict is [`Verdict::Confirmed`] with the decoded event: comparing it with every
 //! field of the Delivery message is the caller's job.
@@ -35,7 +43,7 @@ pub enum Verdict {
     Confirmed(RootLog),
     /// The claim is false (the reason says how).
     No(String),
-    /// Cannot tell now (RPC unavailable, not yet deep enough, timed out).
+    /// Cannot tell now (RPC unavailable, no receipt while this node may lag, timed out).
     Unknown(String),
 }
 
@@ -136,7 +144,7 @@ async fn check_receipt(
     match client.head().await {
         Ok(head) if is_deep_enough(head, block, confirmations) => {}
         Ok(head) => {
-            return Verdict::Unknown(format!(
+            return Verdict::No(format!(
                 "block {block} has {} of {} confirmations (head {head})",
                 head.checked_sub(block)
                     .and_then(|d| d.checked_add(1))

@@ -253,14 +253,14 @@ async fn verify_claim_confirms_only_the_exact_deep_enough_log() {
         data: vec![0xde, 0xad, 0xbe, 0xef],
     });
 
-    // Head is the block itself: 1 confirmation.
+    // Head is the block itself: 1 confirmation. A claim whose receipt is there but not yet
+    // deep enough is false as made (an honest bridge waits): No, naming the depth.
     assert_eq!(verify_claim(&client, &good, e, 1).await, confirmed);
-    expect_unknown(
-        &verify_claim(&client, &good, e, 3).await,
-        "1 of 3 confirmations",
-    );
+    let early = verify_claim(&client, &good, e, 3).await;
+    expect_no(&early, "1 of 3 confirmations");
+    assert_eq!(early.vote(), delivery_module::Vote::No);
     chain.mine().await;
-    expect_unknown(
+    expect_no(
         &verify_claim(&client, &good, e, 3).await,
         "2 of 3 confirmations",
     );
@@ -356,9 +356,10 @@ async fn an_unreachable_root_chain_gives_unknown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cache_runs_a_real_check_in_the_background() {
     let chain = Chain::start().await;
-    let (emitter, _) = chain.deploy_emitter().await;
+    let (emitter, deployed) = chain.deploy_emitter().await;
+    // Sent, not mined yet: the claim names the next block, which this node has not seen.
     let tx = chain.emit(emitter, &state_synced(3)).await;
-    let block = chain.mine().await;
+    let block = deployed + 1;
 
     let config = CacheConfig {
         retry_unknown_after: Duration::from_millis(300),
@@ -369,7 +370,7 @@ async fn the_cache_runs_a_real_check_in_the_background() {
     let make_job = || {
         let client = chain.client();
         let c = claim(tx, block, 0);
-        async move { verify_claim(&client, &c, emitter.into_array(), 2).await }
+        async move { verify_claim(&client, &c, emitter.into_array(), 1).await }
     };
     assert!(cache.request(key, make_job()));
     assert!(
@@ -377,13 +378,14 @@ async fn the_cache_runs_a_real_check_in_the_background() {
         "a running check is not started twice"
     );
     let verdict = wait_for(&cache, &key).await;
-    // One confirmation of two: Unknown, and retried only after the back-off.
-    expect_unknown(&verdict, "1 of 2 confirmations");
+    // No receipt yet, and the claimed block is not there: Unknown (this node may lag), and
+    // retried only after the back-off.
+    expect_unknown(&verdict, "not 1 deep");
     assert!(
         !cache.request(key, make_job()),
         "retried before the back-off"
     );
-    chain.mine().await;
+    assert_eq!(chain.mine().await, block);
     tokio::time::sleep(Duration::from_millis(350)).await;
     assert!(
         cache.request(key, make_job()),

@@ -287,27 +287,22 @@ async fn the_verifier_votes_yes_only_on_the_true_state_sync_claim() {
     );
     let verifier = BridgeVerifier::new(Arc::clone(&state), clients, cache);
 
-    // One confirmation of the two required: UNKNOWN, then YES once deep enough.
+    // One confirmation of the two required: the true claim sent too early is NO (final for
+    // that transaction); the same claim in a new transaction once deep enough is YES.
     let truth = record(event.clone(), 1, receiver, &data);
-    assert!(verifier.request(&[1; 32], truth.clone()));
-    let v = settle(&verifier, &[1; 32]).await;
+    assert!(verifier.request(&[2; 32], truth.clone()));
+    let v = settle(&verifier, &[2; 32]).await;
     assert!(
-        matches!(&v, Verdict::Unknown(r) if r.contains("confirmations")),
+        matches!(&v, Verdict::No(r) if r.contains("1 of 2 confirmations")),
         "{v:?}"
     );
+    assert_eq!(verifier.cache().vote(&[2; 32]), delivery_module::Vote::No);
     chain.mine().await;
-    tokio::time::sleep(Duration::from_millis(60)).await;
-    verifier.request(&[1; 32], truth.clone());
-    let mut v = settle(&verifier, &[1; 32]).await;
-    for _ in 0..100 {
-        if !v.is_unknown() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        v = settle(&verifier, &[1; 32]).await;
-    }
+    assert!(verifier.request(&[1; 32], truth.clone()));
+    let v = settle(&verifier, &[1; 32]).await;
     assert!(matches!(v, Verdict::Confirmed(_)), "{v:?}");
     assert_eq!(verifier.cache().vote(&[1; 32]), delivery_module::Vote::Yes);
+    assert_eq!(verifier.cache().vote(&[2; 32]), delivery_module::Vote::No);
 
     // Every altered claim is NO, with the reason naming what differs.
     let mut wrong_index = event.clone();

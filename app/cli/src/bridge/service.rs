@@ -30,6 +30,12 @@ use crate::relay::{Broadcast, Relay, RelayTarget};
 use crate::state::CommittedState;
 use crate::verifier::{BridgeVerifier, ClientSet};
 
+/// Blocks beyond the root chain's `confirmations` the relay waits before sending a claim.
+/// Validators vote NO on a claim whose block is found but not yet `confirmations` deep at their
+/// own RPC; the margin keeps a validator whose RPC lags one block from voting NO on an honest
+/// claim (which would then wait for a resend).
+pub const RELAY_MARGIN_BLOCKS: u64 = 1;
+
 /// Why the bridge cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -266,7 +272,9 @@ impl<S: CommittedState> ChainTask<S> {
             addresses,
             topics,
             start_block: self.endpoint.start_block,
-            confirmations: chain.confirmations,
+            // One block past what a vote needs: a validator whose RPC is a block behind
+            // still sees the claim confirmed and votes YES, not NO.
+            confirmations: chain.confirmations.saturating_add(RELAY_MARGIN_BLOCKS),
             max_range: self.endpoint.max_range,
             cursor_path: self.cursor.join(format!("{}.cursor", chain.name)),
             interval: self.interval,
@@ -278,7 +286,7 @@ impl<S: CommittedState> ChainTask<S> {
                 return;
             }
         };
-        tracing::info!(root_chain = %chain.name, endpoint = self.client.endpoint(), %signer, confirmations = chain.confirmations, next_block = poller.next_block(), "bridge running: voting on and relaying this root chain's events");
+        tracing::info!(root_chain = %chain.name, endpoint = self.client.endpoint(), %signer, confirmations = chain.confirmations, relay_margin = RELAY_MARGIN_BLOCKS, next_block = poller.next_block(), "bridge running: voting on and relaying this root chain's events");
         let token = shutdown.clone();
         poller.run(async move { token.cancelled().await }).await;
     }
