@@ -23,11 +23,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use alloy_primitives::{Address, Bytes, U256};
-use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::SolCall as _;
-use bttc_engine_contracts::abi::{IStakeManager, IERC20};
-use common::{dev_account, send_call, BttcNet};
+use alloy_primitives::{Address, U256};
+use common::BttcNet;
 use delivery_tests::comet_rpc;
 use serde_json::Value;
 
@@ -127,18 +124,33 @@ async fn wait_update(net: &BttcNet, from: u64, pub_key: &str, what: &str) -> (u6
     .await
 }
 
-fn root_addr(contracts: &Value, name: &str) -> Address {
-    contracts["contracts"][name]["address"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
-/// The dev root chains' deployer (`keccak256("bttc dev root deployer")`): the StakeManager's
-/// owner, who may set its epoch.
-fn deployer() -> PrivateKeySigner {
-    PrivateKeySigner::from_bytes(&alloy_primitives::keccak256("bttc dev root deployer")).unwrap()
+/// `bttc root <args> --output json` against the tron (staking) dev root chain.
+fn bttc_root(net: &BttcNet, args: &[&str]) -> Value {
+    let tron = &net.root_chains[0];
+    let contracts = net.dir.path().join("root-tron/root-contracts.json");
+    let out = std::process::Command::new(&net.bttc)
+        .arg("root")
+        .args(args)
+        .args([
+            "--contracts",
+            contracts.to_str().unwrap(),
+            "--rpc",
+            &tron.url,
+        ])
+        .args(["--output", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "bttc root {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "bttc root {args:?} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -150,52 +162,36 @@ async fn a_fifth_validator_stakes_on_tron_joins_and_leaves_at_its_epoch() {
     let address = node["validator_address"].as_str().unwrap().to_uppercase();
     let pub_key = node["validator_pub_key"].as_str().unwrap().to_string();
     let signer: Address = node["signer_address"].as_str().unwrap().parse().unwrap();
-    let signer_pubkey: Bytes = node["signer_pubkey"].as_str().unwrap().parse().unwrap();
+    let signer_pubkey = node["signer_pubkey"].as_str().unwrap().to_string();
     assert!(
         !set_at(&net, 1).contains(&address),
         "node4 is not a genesis validator"
     );
 
-    // 1. Stake node4's signer on the tron chain, owned by dev account 2.
+    // 1. Stake node4's signer on the tron chain, owned by dev account 2, the way the operator
+    // guide does it: `bttc root stake`.
     let tron = &net.root_chains[0];
     assert_eq!(tron.kind, "tron");
-    let (btt, stake_manager) = (
-        root_addr(&tron.contracts, "staking_token"),
-        root_addr(&tron.contracts, "stake_manager"),
-    );
     let min_stake: U256 = tron.contracts["min_stake"]
         .as_str()
         .unwrap()
         .parse()
         .unwrap();
-    let owner = dev_account(2);
     let amount = min_stake * U256::from(3u8);
-    send_call(
-        &tron.url,
-        tron.chain_id,
-        &owner,
-        btt,
-        IERC20::approveCall {
-            spender: stake_manager,
-            value: amount,
-        }
-        .abi_encode(),
-    )
-    .await;
     let staked_from = net.conductor.height();
-    send_call(
-        &tron.url,
-        tron.chain_id,
-        &owner,
-        stake_manager,
-        IStakeManager::stakeForCall {
-            user: owner.address(),
-            amount,
-            signerPubkey: signer_pubkey,
-        }
-        .abi_encode(),
-    )
-    .await;
+    let staked = bttc_root(
+        &net,
+        &[
+            "stake",
+            "--dev-account",
+            "2",
+            "--signer-pubkey",
+            &signer_pubkey,
+            "--amount",
+            &amount.to_string(),
+        ],
+    );
+    assert_eq!(staked["validator_id"], NEW_ID, "{staked}");
 
     // 2. node4's bridge joins; the joining block reports it; CometBFT's set has it at H + 2.
     let joined = wait_for(&net, Duration::from_secs(90), "validator 5 joined", || {
@@ -212,6 +208,9 @@ async fn a_fifth_validator_stakes_on_tron_joins_and_leaves_at_its_epoch() {
         "{joined}"
     );
     assert_eq!(joined["stake"], amount.to_string(), "{joined}");
+    // What an operator sees: `deliveryd query staking signer <node4's signer>`.
+    let shown = net.query(&["staking", "signer", &format!("{signer:#x}")]);
+    assert_eq!(shown["id"], NEW_ID, "{shown}");
     let (h, power) = wait_update(&net, staked_from, &pub_key, "node4 reported to CometBFT").await;
     assert!(power > 0, "node4 joined with power {power}");
     wait_for(&net, Duration::from_secs(30), "height H + 2", || {
@@ -301,29 +300,27 @@ async fn a_fifth_validator_stakes_on_tron_joins_and_leaves_at_its_epoch() {
     // applied before it comes).
     let epoch = current_epoch(&net);
     let deactivation = epoch + 3;
-    send_call(
-        &tron.url,
-        tron.chain_id,
-        &deployer(),
-        stake_manager,
-        IStakeManager::setCurrentEpochCall {
-            epoch: U256::from(deactivation),
-        }
-        .abi_encode(),
-    )
-    .await;
+    bttc_root(
+        &net,
+        &[
+            "set-epoch",
+            "--deployer",
+            "--epoch",
+            &deactivation.to_string(),
+        ],
+    );
     let exit_from = net.conductor.height();
-    send_call(
-        &tron.url,
-        tron.chain_id,
-        &owner,
-        stake_manager,
-        IStakeManager::unstakeCall {
-            validatorId: U256::from(NEW_ID),
-        }
-        .abi_encode(),
-    )
-    .await;
+    let unstaked = bttc_root(
+        &net,
+        &[
+            "unstake",
+            "--dev-account",
+            "2",
+            "--validator-id",
+            &NEW_ID.to_string(),
+        ],
+    );
+    assert_eq!(unstaked["deactivation_epoch"], deactivation, "{unstaked}");
     wait_for(
         &net,
         Duration::from_secs(60),

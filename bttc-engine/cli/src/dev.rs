@@ -73,14 +73,15 @@ fn dev_balance() -> U256 {
     U256::from(1_000_000_000_000_000_000_000_000u128)
 }
 
-/// The dev keys: `keccak256("bttc dev account <i>")`. Public knowledge: never hold value.
+/// Dev key `i`: `keccak256("bttc dev account <i>")`. Public knowledge: never hold value.
+pub fn dev_key(i: u32) -> anyhow::Result<PrivateKeySigner> {
+    let seed = keccak256(format!("bttc dev account {i}"));
+    PrivateKeySigner::from_bytes(&seed).with_context(|| format!("deriving dev key {i}"))
+}
+
+/// The first `n` dev keys ([`dev_key`]).
 pub fn dev_keys(n: u8) -> anyhow::Result<Vec<PrivateKeySigner>> {
-    (0..n)
-        .map(|i| {
-            let seed = keccak256(format!("bttc dev account {i}"));
-            PrivateKeySigner::from_bytes(&seed).context("deriving a dev key")
-        })
-        .collect()
+    (0..n).map(|i| dev_key(u32::from(i))).collect()
 }
 
 /// One entry of `dev-accounts.json`.

@@ -5,6 +5,8 @@
 //!   Ethereum JSON-RPC (127.0.0.1:8545, HTTP and WebSocket) for users.
 //! - `bttc dev` runs a standalone auto-mining dev chain with funded accounts; with
 //!   `--root-chain <tron|eth>` it plays a root chain with the root contracts deployed.
+//! - `bttc root …` stakes, unstakes and reads validators on a root chain's StakeManager over
+//!   its JSON-RPC.
 //!
 //! Errors print as one line on stderr with a non-zero exit status.
 
@@ -15,8 +17,10 @@ mod datadir;
 mod dev;
 mod init;
 mod producer;
+mod root;
 mod rootchain;
 mod start;
+mod txsign;
 
 use std::process::ExitCode;
 
@@ -44,6 +48,8 @@ enum Command {
     Start(start::StartArgs),
     /// Run a standalone auto-mining dev chain.
     Dev(dev::DevArgs),
+    /// Stake, unstake and read validators on a root chain's StakeManager (JSON-RPC).
+    Root(root::RootArgs),
     /// Print the version.
     Version,
 }
@@ -61,6 +67,7 @@ fn main() -> ExitCode {
         Command::Init(args) => init::run(args),
         Command::Start(args) => start::run(args),
         Command::Dev(args) => dev::run(args),
+        Command::Root(args) => root::run(args),
         Command::Version => {
             println!("bttc {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -12,10 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use alloy_consensus::{SignableTransaction as _, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718 as _;
 use alloy_primitives::{keccak256, Address, Bytes, TxKind, B256, U256};
-use alloy_signer::SignerSync as _;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use anyhow::{bail, ensure, Context as _};
@@ -30,6 +27,7 @@ use delivery_rootchain::RootChainKind;
 use serde::Deserialize;
 
 use crate::producer::{produce, Produced};
+use crate::txsign::{Fees, Unsigned};
 
 /// The dev root chain's chain id on TRON: TRON mainnet's EVM chain id (`block.chainid`).
 pub const TRON_DEV_CHAIN_ID: u64 = 728_126_428;
@@ -100,17 +98,8 @@ fn parse_genesis_validators(text: &str) -> anyhow::Result<Vec<GenesisValidator>>
     let mut signers = BTreeMap::new();
     let mut out = Vec::with_capacity(entries.len());
     for (i, e) in entries.into_iter().enumerate() {
-        let pubkey = alloy_primitives::hex::decode(&e.signer_pubkey)
-            .with_context(|| format!("validator {i}: signer_pubkey is not hex"))?;
-        ensure!(
-            pubkey.len() == 65 && pubkey.first() == Some(&0x04),
-            "validator {i}: signer_pubkey must be 65 bytes starting with 0x04, found {} bytes",
-            pubkey.len()
-        );
-        alloy_signer::k256::PublicKey::from_sec1_bytes(&pubkey).map_err(|_| {
-            anyhow::anyhow!("validator {i}: signer_pubkey is not a secp256k1 point")
-        })?;
-        let signer = Address::from_raw_public_key(pubkey.get(1..).unwrap_or_default());
+        let (pubkey, signer) = parse_signer_pubkey(&e.signer_pubkey)
+            .map_err(|err| anyhow::anyhow!("validator {i}: {err}"))?;
         if let Some(j) = signers.insert(signer, i) {
             bail!("validators {j} and {i} have the same signer {signer}");
         }
@@ -131,13 +120,50 @@ fn parse_genesis_validators(text: &str) -> anyhow::Result<Vec<GenesisValidator>>
             None => signer,
         };
         out.push(GenesisValidator {
-            signer_pubkey: pubkey.into(),
+            signer_pubkey: pubkey,
             signer,
             amount,
             owner,
         });
     }
     Ok(out)
+}
+
+/// Parses a validator's signer public key: 65 bytes `0x04 ‖ X ‖ Y` in hex (optional `0x`), a
+/// point on secp256k1. Returns the key and its signer address. A 33-byte compressed key is
+/// refused with its uncompressed form in the message (the StakeManager takes only that form).
+pub fn parse_signer_pubkey(text: &str) -> anyhow::Result<(Bytes, Address)> {
+    let text = text.trim();
+    let pubkey = alloy_primitives::hex::decode(text).map_err(|_| {
+        anyhow::anyhow!(
+            "the signer public key {text:?} is not hex (expected 0x04 and 128 hex digits)"
+        )
+    })?;
+    let first = pubkey.first().copied();
+    if pubkey.len() == 33 && matches!(first, Some(0x02 | 0x03)) {
+        let point = alloy_signer::k256::PublicKey::from_sec1_bytes(&pubkey).map_err(|_| {
+            anyhow::anyhow!("the signer public key (33 bytes, compressed) is not a secp256k1 point")
+        })?;
+        let full = alloy_signer::k256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(
+            &point, false,
+        );
+        bail!(
+            "the signer public key must be 65 bytes starting with 0x04 (uncompressed), found a \
+             33-byte compressed key; its uncompressed form is 0x{}",
+            alloy_primitives::hex::encode(full.as_bytes())
+        );
+    }
+    ensure!(
+        pubkey.len() == 65 && first == Some(0x04),
+        "the signer public key must be 65 bytes starting with 0x04 (uncompressed secp256k1), \
+         found {} bytes{}",
+        pubkey.len(),
+        first.map_or_else(String::new, |b| format!(" starting with 0x{b:02x}"))
+    );
+    alloy_signer::k256::PublicKey::from_sec1_bytes(&pubkey)
+        .map_err(|_| anyhow::anyhow!("the signer public key is not a point on secp256k1"))?;
+    let signer = Address::from_raw_public_key(pubkey.get(1..).unwrap_or_default());
+    Ok((pubkey.into(), signer))
 }
 
 /// Where the root-contracts file of a data directory lives.
@@ -165,26 +191,18 @@ struct Deployer<'a> {
 impl Deployer<'_> {
     fn send(&mut self, what: String, to: TxKind, input: Vec<u8>, gas: u64) -> anyhow::Result<()> {
         let base_fee = u128::from(self.engine.next_base_fee()?);
-        let tip = 1_000_000_000u128;
-        let tx = TxEip1559 {
-            chain_id: self.chain_id,
-            nonce: self.nonce,
-            gas_limit: gas,
-            max_fee_per_gas: base_fee
-                .checked_mul(2)
-                .and_then(|f| f.checked_add(tip))
-                .context("fee overflow")?,
-            max_priority_fee_per_gas: tip,
-            to,
-            value: U256::ZERO,
-            input: input.into(),
-            ..Default::default()
-        };
-        let sig = self
-            .key
-            .sign_hash_sync(&tx.signature_hash())
-            .context("signing a deployment transaction")?;
-        let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
+        let (_, raw) = crate::txsign::sign(
+            &self.key,
+            Unsigned {
+                chain_id: self.chain_id,
+                nonce: self.nonce,
+                gas_limit: gas,
+                fees: Fees::eip1559(base_fee, 1_000_000_000)?,
+                to,
+                input: input.into(),
+            },
+        )
+        .with_context(|| format!("{what}: signing"))?;
         match self.engine.check_tx(&raw)? {
             TxCheck::Accepted(a) => self.sent.push((B256::from(a.hash.0), what)),
             TxCheck::Rejected { kind, message } => {
@@ -554,6 +572,20 @@ mod tests {
             .to_string()
             .contains("same signer"));
         assert!(parse_genesis_validators("{}").is_err());
+    }
+
+    #[test]
+    fn a_compressed_signer_key_is_refused_with_its_uncompressed_form() {
+        let k = PrivateKeySigner::from_bytes(&B256::repeat_byte(5)).unwrap();
+        let point = k.credential().verifying_key().to_encoded_point(true);
+        let short = format!("0x{}", alloy_primitives::hex::encode(point.as_bytes()));
+        let err = parse_signer_pubkey(&short).unwrap_err().to_string();
+        assert!(
+            err.ends_with(&format!("its uncompressed form is {}", pubkey_hex(5))),
+            "{err}"
+        );
+        let (bytes, signer) = parse_signer_pubkey(&pubkey_hex(5)).unwrap();
+        assert_eq!((bytes.len(), signer), (65, k.address()));
     }
 
     #[test]

@@ -38,7 +38,8 @@ pub struct BttcNet {
     pub engines: Vec<Option<Proc>>,
     pub apps: Vec<Option<NodeProcess>>,
     pub user: PrivateKeySigner,
-    bttc: PathBuf,
+    /// The bttc binary.
+    pub bttc: PathBuf,
     /// With `start_with_root_chains`: the dev root chains (tron, eth) and the validators'
     /// signer keys (node order).
     pub root_chains: Vec<RootChain>,
