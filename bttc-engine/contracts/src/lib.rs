@@ -30,6 +30,7 @@
 //! (TRON's TVM among them). `docs/contracts.md` describes every contract.
 
 pub mod abi;
+pub mod checkpoint;
 pub mod root_contracts;
 
 use std::collections::BTreeMap;
@@ -279,6 +280,12 @@ artifact_fn!(
     "RootChainManager"
 );
 artifact_fn!(
+    /// Root chain: accepts checkpoints signed by > 2/3 of the validator power it knows; deploy
+    /// with [`checkpoint::root_chain_init_code`].
+    root_chain,
+    "RootChain"
+);
+artifact_fn!(
     /// Root chain: the vault of deposited tokens, deployed by the RootChainManager's
     /// constructor (at `root_chain_manager_address.create(1)`).
     erc20_predicate,
@@ -291,6 +298,7 @@ pub fn all() -> Result<Vec<&'static Artifact>, ContractsError> {
         child_chain_manager()?,
         child_erc20()?,
         erc20_predicate()?,
+        root_chain()?,
         root_chain_manager()?,
         stake_manager()?,
         state_receiver()?,
@@ -509,7 +517,7 @@ mod tests {
     #[test]
     fn every_artifact_parses_with_code_and_the_expected_evm_version() {
         let all = all().unwrap();
-        assert_eq!(all.len(), 10);
+        assert_eq!(all.len(), 11);
         for a in &all {
             assert!(!a.deployed_bytecode.is_empty(), "{}", a.name);
             assert!(a.bytecode.len() > a.deployed_bytecode.len(), "{}", a.name);
