@@ -220,7 +220,10 @@ fn full_nodes_are_funded_peers_but_neither_staked_nor_in_the_validator_set() {
         .collect();
     assert!(funded.contains(full["signer_address"].as_str().unwrap()));
     let pubkey = full["signer_pubkey"].as_str().unwrap();
-    assert!(pubkey.starts_with("0x04") && pubkey.len() == 2 + 130, "{pubkey}");
+    assert!(
+        pubkey.starts_with("0x04") && pubkey.len() == 2 + 130,
+        "{pubkey}"
+    );
     // It peers with the validators, and they with it.
     let config = read_toml(&dir.join("node0/config/config.toml"));
     assert!(config["p2p"]["persistent_peers"]
