@@ -31,6 +31,7 @@
 
 pub mod abi;
 pub mod checkpoint;
+pub mod exit;
 pub mod root_contracts;
 
 use std::collections::BTreeMap;

@@ -7,10 +7,9 @@ import {SafeERC20} from "../lib/SafeERC20.sol";
 /// @title ERC20Predicate
 /// @notice Holds the ERC-20 tokens deposited to BTTC. Only its manager (the RootChainManager
 /// given at deployment) may lock and release tokens.
-/// @dev Deposits: `lockTokens`, called by RootChainManager.depositFor. Exits: `releaseTokens`
-/// exists for the RootChainManager's exit (the checkpoint issue adds `exit`, which proves a
-/// ChildERC20 burn against a checkpoint and then calls it); the RootChainManager of this issue
-/// never calls it, so tokens stay locked until then.
+/// @dev Deposits: `lockTokens`, called by RootChainManager.depositFor. Exits: `releaseTokens`,
+/// called by RootChainManager.exit once it has proven a ChildERC20 burn against a checkpoint
+/// (and recorded the burn's exit key, so that each burn is released once).
 contract ERC20Predicate {
     using SafeERC20 for IERC20;
 
