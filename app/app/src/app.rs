@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use tendermint_proto::v0_38::abci as pb;
 
 use crate::chain::{self, CheckError, CheckedPayload, PayloadError, TxKind};
+use crate::checkpoints;
 use crate::genesis::{self, AppGenesis, LastBlock};
 use crate::pipeline::{self, TxOutcome};
 use crate::query;
@@ -90,6 +91,9 @@ pub struct DeliveryApp {
     evm_pool_view: Mutex<Option<std::collections::BTreeSet<[u8; 32]>>>,
     /// Block time (seconds) of the last finalized Delivery block.
     last_block_time: AtomicU64,
+    /// The validator's signer key: signs checkpoints in its vote extensions (`None`: signs
+    /// none, e.g. a full node or a test).
+    signer_key: Option<delivery_module::SecretKey>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -175,7 +179,16 @@ impl DeliveryApp {
             engine: None,
             evm_pool_view: Mutex::new(None),
             last_block_time: AtomicU64::new(0),
+            signer_key: None,
         })
+    }
+
+    /// Gives the app this validator's signer key, with which it signs the checkpoints waiting
+    /// for signatures in its vote extensions.
+    #[must_use]
+    pub fn with_signer_key(mut self, key: delivery_module::SecretKey) -> Self {
+        self.signer_key = Some(key);
+        self
     }
 
     /// Attaches the BTTC engine (in-process or over the engine API) this node validates and
@@ -633,7 +646,7 @@ impl Application for DeliveryApp {
     }
 
     fn extend_vote(&self, req: pb::RequestExtendVote) -> AppResult<pb::ResponseExtendVote> {
-        let (meta, _base, params) = self.proposal_view()?;
+        let (meta, base, params) = self.proposal_view()?;
         let height = u64::try_from(req.height).unwrap_or(0);
         let skip = usize::from(self.expects_extended_commit(&meta, height));
         let mut votes = Vec::new();
@@ -657,7 +670,11 @@ impl Application for DeliveryApp {
             block_hash: req.hash.to_vec(),
             height: req.height,
             side_tx_votes: votes,
-            checkpoint_signature: Vec::new(),
+            checkpoint_votes: match &self.signer_key {
+                Some(key) => checkpoints::votes_for(&base, key)
+                    .map_err(|e| fatal("signing checkpoints", e))?,
+                None => Vec::new(),
+            },
         };
         Ok(pb::ResponseExtendVote {
             vote_extension: ext.encode_to_vec().into(),
@@ -669,8 +686,19 @@ impl Application for DeliveryApp {
         req: pb::RequestVerifyVoteExtension,
     ) -> AppResult<pb::ResponseVerifyVoteExtension> {
         use pb::response_verify_vote_extension::VerifyStatus;
-        let status = match vote_ext::check_format(&req.vote_extension, req.height, &req.hash) {
-            Ok(_) => VerifyStatus::Accept,
+        let checked = vote_ext::check_format(&req.vote_extension, req.height, &req.hash)
+            .map_err(|e| e.to_string());
+        let checked = match checked {
+            Ok(ext) if !ext.checkpoint_votes.is_empty() => {
+                let (_, base, _) = self.proposal_view()?;
+                checkpoints::verify_votes(&base, &req.validator_address, &ext.checkpoint_votes)
+                    .map_err(|e| fatal("checking checkpoint signatures", e))?
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        };
+        let status = match checked {
+            Ok(()) => VerifyStatus::Accept,
             Err(e) => {
                 tracing::warn!(height = req.height, validator = %hex::encode(&req.validator_address), "rejecting vote extension: {e}");
                 VerifyStatus::Reject
@@ -707,16 +735,20 @@ impl Application for DeliveryApp {
 
         // Side transactions of the previous block: tally the votes in its extended commit.
         let mut passed = std::collections::BTreeSet::new();
+        let mut checkpoint_votes = None;
         if self.expects_extended_commit(&meta, height) {
             if let Some(first) = txs.next() {
                 match self.verify_commit_tx(&state, &chain_id, height, first) {
                     Ok(verified) => {
+                        let signers = checkpoints::signers_by_address(&state)
+                            .map_err(|e| fatal("reading the validators' signers", e))?;
                         let pending: Vec<Vec<u8>> = side::pending(&state)
                             .map_err(|e| fatal("reading pending side txs", e))?
                             .into_iter()
                             .map(|p| p.tx_hash)
                             .collect();
                         passed = vote_ext::tally(&verified, &pending);
+                        checkpoint_votes = Some((verified, signers));
                         tx_results.push(pb::ExecTxResult {
                             code: 0,
                             info: "extended commit".into(),
@@ -785,6 +817,14 @@ impl Application for DeliveryApp {
                 },
             }
         }
+        // Checkpoint signatures of the extended commit, after this block's acks and no-acks.
+        if let Some((verified, signers)) = &checkpoint_votes {
+            let mut ctx = delivery_module::Context::new(&block, ExecMode::Deliver);
+            block_events.extend(
+                checkpoints::add_from_commit(&mut state, &mut ctx, verified, signers)
+                    .map_err(|e| fatal("adding checkpoint signatures", e))?,
+            );
+        }
         let validators = span_validators(&state)?;
         let span_events = delivery_span::end_block(
             &mut state,
@@ -822,6 +862,11 @@ impl Application for DeliveryApp {
             ),
         })?;
         block_events.extend(ctx.take_events());
+        // Checkpoints: the next one of each root chain, once enough BTTC blocks are final.
+        block_events.extend(
+            checkpoints::end_block(&mut state, &mut ctx)
+                .map_err(|e| fatal("checkpoint end of block", e))?,
+        );
         let updates = valset::from_power_updates(&updates);
         valset::record_updates(&mut state, height, &updates)
             .map_err(|e| fatal("recording validator updates", e))?;

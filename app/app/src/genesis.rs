@@ -2,15 +2,16 @@
 //!
 //! ```json
 //! { "auth": {...}, "bank": {...}, "span": {...}, "rootchain": {...}, "staking": {...},
-//!   "clerk": {...}, "bttc": { "genesis": {...}, "blocks": [...], "last_state_id": 0 },
+//!   "clerk": {...}, "checkpoint": {...}, "bttc": { "genesis": {...}, "blocks": [...], "last_state_id": 0 },
 //!   "app": { "validator_sets": [...], "last_block": ..., "pending_side_txs": [...] } }
 //! ```
 //! `bttc` names the engine's genesis block (without it, no BTTC blocks are accepted); `span`
 //! lists the validators' signer addresses and the producer-schedule params; `rootchain` is the
 //! root-chain registry, `staking` the validators (when it lists any, it is the source of the
-//! validator set: InitChain hands its set to CometBFT), `clerk` the state-sync records.
-//! Modules are initialised in this order: auth, bank, span, rootchain, staking, clerk (staking
-//! and clerk read the registry). Every module section is optional (serde default), so older
+//! validator set: InitChain hands its set to CometBFT), `clerk` the state-sync records,
+//! `checkpoint` the checkpoint params and (in an export) the buffers and committed checkpoints.
+//! Modules are initialised in this order: auth, bank, span, rootchain, staking, clerk,
+//! checkpoint (staking, clerk and checkpoint read the registry). Every module section is optional (serde default), so older
 //! genesis files load.
 //! Module sections are each module's [`Module::Genesis`]. The `app` section is absent in a new
 //! chain's genesis (the validator set comes from CometBFT's `validators`); an export fills it so
@@ -46,6 +47,9 @@ pub struct AppGenesis {
     /// State-sync records.
     #[serde(default)]
     pub clerk: delivery_clerk::Genesis,
+    /// Checkpoint params, buffers and committed checkpoints.
+    #[serde(default)]
+    pub checkpoint: delivery_checkpoint::Genesis,
     /// The BTTC chain: its genesis block and (in an export) every finalized block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bttc: Option<BttcSection>,
@@ -171,6 +175,8 @@ pub fn init<S: StateWrite>(
         .map_err(|e| format!("staking genesis: {e}"))?;
     delivery_clerk::ClerkModule::validate_genesis(&genesis.clerk)
         .map_err(|e| format!("clerk genesis: {e}"))?;
+    delivery_checkpoint::CheckpointModule::validate_genesis(&genesis.checkpoint)
+        .map_err(|e| format!("checkpoint genesis: {e}"))?;
     if let Some(bttc) = &genesis.bttc {
         let mut prev = bttc.genesis.record();
         for b in &bttc.blocks {
@@ -192,6 +198,8 @@ pub fn init<S: StateWrite>(
     delivery_rootchain::RootChainModule::init_genesis(state, &genesis.rootchain).map_err(fail)?;
     delivery_staking::StakingModule::init_genesis(state, &genesis.staking).map_err(fail)?;
     delivery_clerk::ClerkModule::init_genesis(state, &genesis.clerk).map_err(fail)?;
+    delivery_checkpoint::CheckpointModule::init_genesis(state, &genesis.checkpoint)
+        .map_err(fail)?;
     if let Some(bttc) = &genesis.bttc {
         chain::record(state, &bttc.genesis.record()).map_err(|e| e.to_string())?;
         for b in &bttc.blocks {
@@ -364,6 +372,7 @@ pub fn export<S: StateRead>(state: &S) -> Result<AppGenesis, ExecError> {
         rootchain: delivery_rootchain::RootChainModule::export_genesis(state)?,
         staking: delivery_staking::StakingModule::export_genesis(state)?,
         clerk: delivery_clerk::ClerkModule::export_genesis(state)?,
+        checkpoint: delivery_checkpoint::CheckpointModule::export_genesis(state)?,
         bttc,
         app: Some(AppSection {
             validator_sets,

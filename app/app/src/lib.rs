@@ -5,6 +5,8 @@
 //! - [`pipeline`] is the one transaction pipeline CheckTx, ProcessProposal and FinalizeBlock share.
 //! - [`router`] routes every message type by one exhaustive `match`.
 //! - [`vote_ext`] and [`side`] carry side-transaction votes in vote extensions.
+//! - [`checkpoints`] signs, verifies and tallies checkpoint signatures in vote extensions and
+//!   makes checkpoints at the end of block (the checkpoint module's wiring).
 //! - [`valset`] keeps the validator sets needed to check extended commits (staking's updates
 //!   applied from `H + 2`, as CometBFT does).
 //! - [`genesis`] imports and exports the `app_state`.
@@ -13,6 +15,7 @@
 
 pub mod app;
 pub mod chain;
+pub mod checkpoints;
 pub mod genesis;
 pub mod pipeline;
 pub mod producer;

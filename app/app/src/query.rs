@@ -7,7 +7,7 @@
 //! - `custom/auth/account`, `custom/auth/params`, `custom/bank/balance`, `custom/bank/supply`
 //!   (`data` is a `0x` address where one is needed): JSON.
 //! - `custom/span/{span,latest-span,producer-at,params,validators}` (the span module),
-//!   `custom/staking/<path>`, `custom/clerk/<path>`, `custom/rootchain/<path>` (those modules'
+//!   `custom/staking/<path>`, `custom/clerk/<path>`, `custom/rootchain/<path>`, `custom/checkpoint/<path>` (those modules'
 //!   queries, JSON), `custom/bttc/head`, `custom/bttc/block` (data: a decimal number):
 //!   Delivery's record of the BTTC chain, JSON.
 //! - `custom/app/validators`: the validator set in force at the next height, JSON.
@@ -102,6 +102,9 @@ pub fn handle(storage: &Storage, req: pb::RequestQuery) -> AppResult<pb::Respons
                 delivery_staking::StakingModule::query(&snapshot, sub, &req.data)
             }
             Some(("clerk", sub)) => delivery_clerk::ClerkModule::query(&snapshot, sub, &req.data),
+            Some(("checkpoint", sub)) => {
+                delivery_checkpoint::CheckpointModule::query(&snapshot, sub, &req.data)
+            }
             Some(("rootchain", sub)) => {
                 delivery_rootchain::RootChainModule::query(&snapshot, sub, &req.data)
             }

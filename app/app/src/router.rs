@@ -3,6 +3,7 @@
 
 use delivery_auth::AnyMsg;
 use delivery_bank::{MsgSend, MsgTopup};
+use delivery_checkpoint::{MsgCheckpointAck, MsgCheckpointNoAck};
 use delivery_clerk::MsgEventRecord;
 use delivery_module::error::sdk;
 use delivery_module::{Address, Context, ExecError, Msg, MsgHandler, SideMsgHandler, TxError};
@@ -14,6 +15,8 @@ use delivery_store::{StateRead, StateWrite};
 pub enum UserMsg {
     /// `bank` send.
     BankSend(MsgSend),
+    /// `checkpoint`: drop a buffered checkpoint the root chain never acknowledged.
+    CheckpointNoAck(MsgCheckpointNoAck),
 }
 
 /// A message that claims a root-chain event (voted on before it applies).
@@ -31,6 +34,8 @@ pub enum SideMsg {
     ValidatorExit(MsgValidatorExit),
     /// `clerk`: a state-sync record (`StateSynced`).
     EventRecord(MsgEventRecord),
+    /// `checkpoint`: a root chain accepted a checkpoint (`NewHeaderBlock`).
+    CheckpointAck(MsgCheckpointAck),
 }
 
 /// Runs `$body` with `$m` bound to the message inside any [`SideMsg`] variant.
@@ -43,6 +48,7 @@ macro_rules! each_side_msg {
             SideMsg::SignerUpdate($m) => $body,
             SideMsg::ValidatorExit($m) => $body,
             SideMsg::EventRecord($m) => $body,
+            SideMsg::CheckpointAck($m) => $body,
         }
     };
 }
@@ -76,6 +82,10 @@ pub fn route(any: &AnyMsg) -> Result<AppMsg, TxError> {
         MsgSignerUpdate::TYPE_URL => Ok(AppMsg::Side(SideMsg::SignerUpdate(decode(&any.value)?))),
         MsgValidatorExit::TYPE_URL => Ok(AppMsg::Side(SideMsg::ValidatorExit(decode(&any.value)?))),
         MsgEventRecord::TYPE_URL => Ok(AppMsg::Side(SideMsg::EventRecord(decode(&any.value)?))),
+        MsgCheckpointAck::TYPE_URL => Ok(AppMsg::Side(SideMsg::CheckpointAck(decode(&any.value)?))),
+        MsgCheckpointNoAck::TYPE_URL => {
+            Ok(AppMsg::User(UserMsg::CheckpointNoAck(decode(&any.value)?)))
+        }
         other => Err(TxError::new(
             sdk::CODESPACE,
             sdk::UNKNOWN_MSG,
@@ -89,6 +99,7 @@ impl AppMsg {
     pub fn signer(&self) -> Result<Address, TxError> {
         match self {
             AppMsg::User(UserMsg::BankSend(m)) => m.signer(),
+            AppMsg::User(UserMsg::CheckpointNoAck(m)) => m.signer(),
             AppMsg::Side(side) => each_side_msg!(side, m => m.signer()),
         }
     }
@@ -97,6 +108,7 @@ impl AppMsg {
     pub fn check_stateless(&self) -> Result<(), TxError> {
         match self {
             AppMsg::User(UserMsg::BankSend(m)) => m.check_stateless(),
+            AppMsg::User(UserMsg::CheckpointNoAck(m)) => m.check_stateless(),
             AppMsg::Side(side) => each_side_msg!(side, m => m.check_stateless()),
         }
     }
@@ -114,6 +126,10 @@ impl UserMsg {
                 MsgHandler::check_stateful(m, ctx, state)?;
                 m.execute(ctx, state)
             }
+            UserMsg::CheckpointNoAck(m) => {
+                let active = active_set(state)?;
+                delivery_checkpoint::handler::no_ack::execute(m, ctx, state, &active).map(|_| ())
+            }
         }
     }
 }
@@ -128,17 +144,43 @@ impl SideMsg {
         each_side_msg!(self, m => SideMsgHandler::check_stateful(m, ctx, state))
     }
 
-    /// Applies the claim after the vote passed.
+    /// Applies the claim after the vote passed. A checkpoint ack on the staking chain also
+    /// starts staking's next epoch (unless staking's own clock is already there).
     pub fn post_execute<S: StateWrite>(
         &self,
         ctx: &mut Context<'_>,
         state: &mut S,
     ) -> Result<(), ExecError> {
-        each_side_msg!(self, m => m.post_execute(ctx, state))
+        match self {
+            SideMsg::CheckpointAck(m) => {
+                let outcome = delivery_checkpoint::handler::ack::apply(m, ctx, state)?;
+                if let Some(epoch) = outcome.staking_epoch {
+                    let current = delivery_staking::current_epoch(state).map_err(staking_error)?;
+                    if epoch > current {
+                        delivery_staking::set_current_epoch(state, epoch, ctx.block.height)
+                            .map_err(staking_error)?;
+                    }
+                }
+                Ok(())
+            }
+            other => each_side_msg!(other, m => m.post_execute(ctx, state)),
+        }
     }
 
     /// Packs the message again (to store it as pending).
     pub fn pack(&self) -> AnyMsg {
         each_side_msg!(self, m => AnyMsg::pack(m))
     }
+}
+
+/// Staking's active set as the checkpoint module takes it.
+fn active_set<S: StateRead>(state: &S) -> Result<Vec<delivery_checkpoint::SetMember>, ExecError> {
+    crate::checkpoints::active_members(state).map_err(|e| match e {
+        crate::checkpoints::GlueError::Store(s) => ExecError::Fatal(s),
+        other => ExecError::Fatal(delivery_store::StoreError::Backend(other.to_string())),
+    })
+}
+
+fn staking_error(e: delivery_staking::StakingError) -> ExecError {
+    e.into()
 }

@@ -2,15 +2,21 @@
 //!
 //! 1. Block `N` includes side messages; FinalizeBlock(N) stores them as pending.
 //! 2. In the precommit of `N`, each validator's `ExtendVote` returns a [`VoteExtension`] with a
-//!    YES/NO/UNKNOWN per side transaction of `N` (and, later, a checkpoint signature).
-//!    `VerifyVoteExtension` checks its format only ([`check_format`]).
+//!    YES/NO/UNKNOWN per side transaction of `N`, and its signer key's signature over each
+//!    checkpoint waiting for signatures ([`CheckpointVote`]). `VerifyVoteExtension` checks the
+//!    format ([`check_format`]) and that each checkpoint signature is over the buffered
+//!    checkpoint and recovers to that validator's signer (app.rs).
 //! 3. The proposer of `N + 1` receives the extended commit of `N` in PrepareProposal and puts it,
 //!    encoded, as `txs[0]`. Every validator's ProcessProposal verifies it
 //!    ([`verify_extended_commit`]): each signature over CometBFT's canonical vote-extension sign
 //!    bytes, against the validator set of height `N`, with no validator missing or duplicated and
 //!    the canonical powers.
+//!    Each checkpoint signature must recover, over the sign hash it names, to a valid address.
 //! 4. FinalizeBlock(N + 1) tallies ([`tally`]): a side transaction whose YES power is more than
-//!    2/3 of the total runs its post-handler; every other pending one is dropped.
+//!    2/3 of the total runs its post-handler; every other pending one is dropped. Checkpoint
+//!    signatures that recover to the validator's signer over the sign hash of the checkpoint
+//!    still buffered are added to it (a no-ack or an ack in block `N` can have replaced it,
+//!    which is why ProcessProposal does not compare them with the buffer).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,6 +30,8 @@ use crate::valset::ValidatorSet;
 pub const VERSION: u32 = 1;
 /// The most side transactions one block may carry (and so one extension may vote on).
 pub const MAX_SIDE_TXS_PER_BLOCK: usize = 50;
+/// The most checkpoint signatures one extension may carry (one per root chain).
+pub const MAX_CHECKPOINT_VOTES: usize = 16;
 /// CometBFT's `BlockIDFlag` values.
 pub mod flag {
     /// The validator did not vote.
@@ -60,9 +68,36 @@ pub struct VoteExtension {
     /// One vote per side transaction of the block, in block order.
     #[prost(message, repeated, tag = "4")]
     pub side_tx_votes: Vec<SideTxVote>,
-    /// A 65-byte secp256k1 signature over the pending checkpoint, or empty.
-    #[prost(bytes = "vec", tag = "5")]
-    pub checkpoint_signature: Vec<u8>,
+    /// The validator's signatures over the checkpoints waiting for them, one per root chain.
+    #[prost(message, repeated, tag = "5")]
+    pub checkpoint_votes: Vec<CheckpointVote>,
+}
+
+/// A validator's signature over one buffered checkpoint.
+#[derive(Clone, PartialEq, Eq, prost::Message)]
+pub struct CheckpointVote {
+    /// The root chain the checkpoint is for.
+    #[prost(string, tag = "1")]
+    pub root_chain: String,
+    /// Its number on that root chain.
+    #[prost(uint64, tag = "2")]
+    pub number: u64,
+    /// The checkpoint's sign hash (`keccak256(0x01 ‖ data)`): what is signed.
+    #[prost(bytes = "vec", tag = "3")]
+    pub sign_hash: Vec<u8>,
+    /// 65 bytes `r ‖ s ‖ v` by the validator's signer key.
+    #[prost(bytes = "vec", tag = "4")]
+    pub signature: Vec<u8>,
+}
+
+impl CheckpointVote {
+    /// The sign hash and signature as fixed arrays, if their lengths are right.
+    pub fn parts(&self) -> Option<([u8; 32], [u8; 65])> {
+        Some((
+            self.sign_hash.as_slice().try_into().ok()?,
+            self.signature.as_slice().try_into().ok()?,
+        ))
+    }
 }
 
 /// Encodes a vote for the wire.
@@ -142,11 +177,37 @@ pub fn check_format(
             )));
         }
     }
-    if !(ext.checkpoint_signature.is_empty() || ext.checkpoint_signature.len() == 65) {
+    if ext.checkpoint_votes.len() > MAX_CHECKPOINT_VOTES {
         return Err(VoteExtError::Format(format!(
-            "checkpoint signature of {} bytes, expected 0 or 65",
-            ext.checkpoint_signature.len()
+            "{} checkpoint signatures, at most {MAX_CHECKPOINT_VOTES}",
+            ext.checkpoint_votes.len()
         )));
+    }
+    let mut chains = BTreeSet::new();
+    for c in &ext.checkpoint_votes {
+        delivery_rootchain::check_chain_name(&c.root_chain)
+            .map_err(|e| VoteExtError::Format(format!("checkpoint vote: root chain: {e}")))?;
+        if !chains.insert(c.root_chain.as_str()) {
+            return Err(VoteExtError::Format(format!(
+                "two checkpoint signatures for root chain {}",
+                c.root_chain
+            )));
+        }
+        let Some((hash, signature)) = c.parts() else {
+            return Err(VoteExtError::Format(format!(
+                "checkpoint vote for {}: sign hash of {} bytes and signature of {} bytes, \
+                 expected 32 and 65",
+                c.root_chain,
+                c.sign_hash.len(),
+                c.signature.len()
+            )));
+        };
+        delivery_checkpoint::sign::recover(&hash, &signature).map_err(|e| {
+            VoteExtError::Format(format!(
+                "checkpoint vote for {} #{}: {e}",
+                c.root_chain, c.number
+            ))
+        })?;
     }
     Ok(ext)
 }
@@ -348,7 +409,7 @@ mod tests {
                     vote: vote_code(*v),
                 })
                 .collect(),
-            checkpoint_signature: Vec::new(),
+            checkpoint_votes: Vec::new(),
         })
     }
 
@@ -500,5 +561,44 @@ mod tests {
         let short = ext(3, &hash, &[(vec![9; 31], Vote::Yes)]);
         assert!(check_format(&short, 3, &hash).is_err());
         check_format(&ext(3, &hash, &[(vec![9; 32], Vote::Unknown)]), 3, &hash).unwrap();
+    }
+
+    #[test]
+    fn checkpoint_votes_are_checked_for_form_and_a_recoverable_signature() {
+        let hash = [1u8; 32];
+        let key = delivery_module::SecretKey::generate();
+        let signed = [7u8; 32];
+        let good = CheckpointVote {
+            root_chain: "eth".into(),
+            number: 1,
+            sign_hash: signed.to_vec(),
+            signature: delivery_checkpoint::sign::sign(&key, &signed).to_vec(),
+        };
+        let with = |votes: Vec<CheckpointVote>| {
+            let mut e =
+                <VoteExtension as prost::Message>::decode(ext(3, &hash, &[]).as_slice()).unwrap();
+            e.checkpoint_votes = votes;
+            prost::Message::encode_to_vec(&e)
+        };
+        let decoded = check_format(&with(vec![good.clone()]), 3, &hash).unwrap();
+        assert_eq!(decoded.checkpoint_votes, vec![good.clone()]);
+        let bad = |f: &dyn Fn(&mut CheckpointVote)| {
+            let mut v = good.clone();
+            f(&mut v);
+            check_format(&with(vec![v]), 3, &hash).unwrap_err()
+        };
+        bad(&|v| v.sign_hash.truncate(31));
+        bad(&|v| v.signature.push(0));
+        bad(&|v| v.root_chain = "ETH".into());
+        bad(&|v| v.signature[64] = 29); // v must be 27 or 28
+        let e = check_format(&with(vec![good.clone(), good.clone()]), 3, &hash).unwrap_err();
+        assert!(e.to_string().contains("two checkpoint signatures"), "{e}");
+        let many: Vec<CheckpointVote> = (0..=MAX_CHECKPOINT_VOTES)
+            .map(|i| CheckpointVote {
+                root_chain: format!("c{i}"),
+                ..good.clone()
+            })
+            .collect();
+        assert!(check_format(&with(many), 3, &hash).is_err());
     }
 }

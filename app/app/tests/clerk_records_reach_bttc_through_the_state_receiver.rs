@@ -75,6 +75,7 @@ fn setup() -> Net {
                 stake_manager: Some([1; 20]),
                 state_sender: [2; 20],
                 root_chain_manager: [3; 20],
+                root_chain_contract: None,
                 confirmations: 64,
             }],
             staking_chain: "eth".into(),

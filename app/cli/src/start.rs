@@ -149,6 +149,25 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
     } else {
         None
     };
+    // The signer key also signs the checkpoints in this validator's vote extensions. A node
+    // that neither produces nor runs the bridge signs with it if its keyring has it.
+    let signer_key = match signer_key {
+        Some(key) => Some(key),
+        None => match crate::keyring::load_signer(
+            home,
+            crate::init::SIGNER_KEY_NAME,
+            &args.keyring.backend(home)?,
+        ) {
+            Ok(key) => Some(key),
+            Err(e) => {
+                tracing::warn!("no signer key ({e:#}): this node signs no checkpoints");
+                None
+            }
+        },
+    };
+    if let Some(key) = &signer_key {
+        app = app.with_signer_key(key.clone());
+    }
     let producer_key = if produce { signer_key.clone() } else { None };
     let bridge = match (bridge, signer_key) {
         (Some(service), Some(key)) => {

@@ -9,18 +9,21 @@
 //! Node `i` uses ports `base + 10*i + offset`: p2p +0, CometBFT RPC +1, ABCI +2, Prometheus +3;
 //! +4 to +9 are left for the node's later services (REST, engine API, Ethereum JSON-RPC).
 //!
-//! **Root chains.** A network that follows dev root chains is written in two steps, because the
+//! **Root chains.** A network that follows dev root chains is written in three steps, because the
 //! staking root chain must stake the validators' signer keys before the genesis can list them:
 //!
 //! 1. `deliveryd testnet --signers-only --validators N --output-dir DIR` draws the N signer keys
 //!    and writes `DIR/genesis-validators.json` (what `bttc dev --root-chain tron
 //!    --genesis-validators` stakes, as validators 1..N) and `DIR/signer-keys.json` (mode 0600).
 //! 2. The root chains start (`bttc dev --root-chain tron --genesis-validators
-//!    DIR/genesis-validators.json`, `bttc dev --root-chain eth`) and write their
-//!    `root-contracts.json`.
+//!    DIR/genesis-validators.json`, `bttc dev --root-chain eth --genesis-validators
+//!    DIR/genesis-validators.json`: every chain deploys a RootChain with that set, only tron
+//!    stakes it) and write their `root-contracts.json`.
 //! 3. `deliveryd testnet --validators N --output-dir DIR --root-chain tron.json --root-chain
 //!    eth.json …` uses the signer keys of step 1 (and deletes `signer-keys.json`), checks that
-//!    the staking chain staked exactly those signers as ids 1..N, puts the chains in the
+//!    the staking chain staked exactly those signers as ids 1..N and that every chain's
+//!    RootChain has exactly those signers (with their Delivery power) as its validator set
+//!    (and, on the staking chain, is the StakeManager's), puts the chains in the
 //!    genesis's rootchain params (with the validators' `Staked` events marked applied and their
 //!    staking nonce 1, as the root chain has them) and each node's `[bridge]` in app.toml.
 
@@ -136,6 +139,15 @@ impl SpanParams {
         match self {
             Self::Mainnet => delivery_app::genesis::StakingParams::default(),
             Self::Localnet => delivery_app::genesis::StakingParams::localnet(),
+        }
+    }
+
+    /// The checkpoint params that go with these span params: a checkpoint every 16 BTTC blocks
+    /// on a localnet (256 on mainnet).
+    fn checkpoint_params(self) -> delivery_checkpoint::Params {
+        match self {
+            Self::Mainnet => delivery_checkpoint::Params::default(),
+            Self::Localnet => delivery_checkpoint::Params::localnet(),
         }
     }
 
@@ -416,6 +428,20 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         let signer_addresses: Vec<Address> =
             validator_plans().map(|p| p.signer.address()).collect();
         let applied = roots.check_staked(&signer_addresses)?;
+        // Every root chain's RootChain holds the genesis set, for the BTTC chain checkpointed.
+        let bttc_chain_id = if args.bttc_dev_genesis {
+            Some(crate::bttc::DEV_EVM_CHAIN_ID)
+        } else {
+            match &args.bttc_genesis {
+                Some(path) => Some(
+                    bttc_engine_chainspec::ChainSpec::from_file(path)
+                        .with_context(|| format!("{} is not a valid BTTC genesis", path.display()))?
+                        .chain_id,
+                ),
+                None => None,
+            }
+        };
+        roots.check_root_chains(&signer_addresses, power, bttc_chain_id)?;
         // The root chain's Staked events are the validators' joins: nonce 1, already applied.
         for v in &mut staking.validators {
             v.nonce = 1;
@@ -430,6 +456,20 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
             .as_object_mut()
             .context("the default app state is not an object")?
             .insert("rootchain".into(), serde_json::to_value(&section)?);
+        // Checkpoints of this BTTC chain to every root chain: the localnet lengths go with the
+        // localnet span params.
+        let mut params = args.span_params.checkpoint_params();
+        if let Some(id) = bttc_chain_id {
+            params.bttc_chain_id = id;
+        }
+        let checkpoint = delivery_checkpoint::Genesis {
+            params,
+            ..delivery_checkpoint::Genesis::default()
+        };
+        app_state
+            .as_object_mut()
+            .context("the default app state is not an object")?
+            .insert("checkpoint".into(), serde_json::to_value(&checkpoint)?);
     }
     app_state
         .as_object_mut()

@@ -199,6 +199,7 @@ fn params(state_sender: Address) -> Params {
             stake_manager: Some([0x5a; 20]),
             state_sender: state_sender.0 .0,
             root_chain_manager: [0x7c; 20],
+            root_chain_contract: None,
             confirmations: CONFIRMATIONS,
         }],
         staking_chain: "eth".into(),

@@ -48,8 +48,8 @@ pub struct DevArgs {
     #[arg(long, default_value = "127.0.0.1:8545")]
     pub http_addr: std::net::SocketAddr,
     /// Play a root chain (tron, eth or bsc): deploy the root contracts (staking token,
-    /// TestToken, StakeManager, StateSender, RootChainManager + ERC20Predicate) in the first
-    /// blocks and write the root-contracts file.
+    /// TestToken, StakeManager, StateSender, RootChainManager + ERC20Predicate, and RootChain
+    /// with --genesis-validators) in the first blocks and write the root-contracts file.
     #[arg(long, value_name = "KIND")]
     pub root_chain: Option<RootChainKind>,
     /// Chain id of a new dev root chain [default: 728126428 for tron (TRON mainnet's), 31337
@@ -60,11 +60,33 @@ pub struct DevArgs {
     /// <datadir>/root-contracts.json).
     #[arg(long, value_name = "FILE", requires = "root_chain")]
     pub contracts_out: Option<PathBuf>,
-    /// Validators to stake at deployment, in order (ids 1..n): a JSON list of
-    /// {"signer_pubkey": "0x04…", "amount": "decimal atto-BTT", "owner": "0x…" (optional,
-    /// default the signer)}.
+    /// The genesis validators: a JSON list of {"signer_pubkey": "0x04…", "amount": "decimal
+    /// atto-BTT", "owner": "0x…" (optional, default the signer), "power": N (optional,
+    /// default 1)}. They are the genesis set of the RootChain (deployed only with this flag)
+    /// and are funded with native coin; where the chain holds staking (--staking) they are also
+    /// staked, in order (ids 1..n).
     #[arg(long, value_name = "FILE", requires = "root_chain")]
     pub genesis_validators: Option<PathBuf>,
+    /// Whether this root chain holds staking: stake --genesis-validators on its StakeManager and
+    /// make its RootChain the StakeManager's checkpoint manager [default: true on tron, false on
+    /// eth and bsc; `--staking` alone means true].
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        requires = "root_chain"
+    )]
+    pub staking: Option<bool>,
+    /// The BTTC chain id the RootChain accepts checkpoints of (its `bttcChainId`).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = rootchain::DEV_BTTC_CHAIN_ID,
+        value_parser = clap::value_parser!(u64).range(1..),
+        requires = "root_chain"
+    )]
+    pub bttc_chain_id: u64,
 }
 
 /// Balance of every dev account: one million BTT.
@@ -117,11 +139,13 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
         },
         None => args.chain_id,
     };
-    // On a root chain the deployer and the validator owners get funds too.
+    // On a root chain the deployer, the validator owners and the validators' signers (they
+    // submit checkpoints and pay for them) get funds too.
     let mut extra_funded = Vec::new();
     if args.root_chain.is_some() {
         extra_funded.push(rootchain::deployer_key()?.address());
         extra_funded.extend(validators.iter().map(|v| v.owner));
+        extra_funded.extend(validators.iter().map(|v| v.signer));
     }
     let keys = ensure_dev_chain(&dir, &args, chain_id, &extra_funded)?;
     let spec = ChainSpec::from_file(&dir.genesis())
@@ -144,6 +168,10 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
                 datadir: dir.root(),
                 accounts: &accounts,
                 validators: &validators,
+                staking: args
+                    .staking
+                    .unwrap_or_else(|| rootchain::default_staking(kind)),
+                bttc_chain_id: args.bttc_chain_id,
                 producer: &producer,
             };
             Some(rootchain::ensure_deployed(&engine, &setup)?)
@@ -195,14 +223,27 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
                 ("staking token (BTT)", &c.staking_token),
                 ("TestToken", &c.test_token),
             ] {
-                println!(
-                    "  {name:<20} {}{}",
-                    a.address,
-                    a.base58
-                        .as_deref()
-                        .map(|b| format!("  {b}"))
-                        .unwrap_or_default()
-                );
+                println!("  {name:<20} {}", shown(a));
+            }
+            match (&c.root_chain, &file.root_chain_genesis) {
+                (Some(a), Some(g)) => println!(
+                    "  {:<20} {}  ({} validators, account root {}, BTTC chain id {}{})",
+                    "RootChain",
+                    shown(a),
+                    g.validators.len(),
+                    g.account_root,
+                    g.bttc_chain_id,
+                    if file.validators.is_empty() {
+                        ""
+                    } else {
+                        "; the StakeManager's checkpoint manager"
+                    }
+                ),
+                _ => println!(
+                    "  {:<20} none deployed: start a new data directory with \
+                     --genesis-validators to deploy one",
+                    "RootChain"
+                ),
             }
             println!("  validators staked    {}", file.validators.len());
         }
@@ -233,6 +274,14 @@ pub fn run(args: DevArgs) -> anyhow::Result<()> {
             _ => bail!("the miner thread panicked"),
         }
     })
+}
+
+/// A root contract's address, with its base58check form on TRON.
+fn shown(a: &bttc_engine_contracts::root_contracts::ContractAddress) -> String {
+    match &a.base58 {
+        Some(b) => format!("{}  {b}", a.address),
+        None => a.address.clone(),
+    }
 }
 
 /// When the miner makes blocks.

@@ -1,9 +1,13 @@
 //! `bttc dev --root-chain <tron|eth|bsc>`: the dev chain plays a root chain. In its first
 //! blocks, a fixed dev deployer deploys the root contracts (a staking token "BitTorrent"/BTT, a
 //! TestToken for deposits, StakeManager, StateSender, RootChainManager with its
-//! ERC20Predicate), registers the RootChainManager as the sender for BTTC's ChildChainManager,
-//! maps the TestToken, hands both tokens to the dev accounts and stakes the
-//! `--genesis-validators` in order (validator ids 1..n). Then it writes the root-contracts file
+//! ERC20Predicate and, with `--genesis-validators`, the checkpoint contract RootChain with those
+//! validators as its genesis set), registers the RootChainManager as the sender for BTTC's
+//! ChildChainManager, maps the TestToken and hands both tokens to the dev accounts. On the
+//! chain that holds staking (`--staking`, the default on tron) it also stakes the
+//! `--genesis-validators` in order (validator ids 1..n) and wires the RootChain into the
+//! StakeManager (`setCheckpointManager`, `setStakeManager`), so that accepted checkpoints move
+//! the root epoch. Then it writes the root-contracts file
 //! (`bttc_engine_contracts::root_contracts`).
 //!
 //! A restart reads `<datadir>/root-contracts.json` back, checks that every listed contract has
@@ -18,8 +22,10 @@ use alloy_sol_types::SolCall;
 use anyhow::{bail, ensure, Context as _};
 use bttc_engine_api::{Engine as _, TxCheck};
 use bttc_engine_contracts::abi::{IRootChainManager, IStakeManager, IStateSender, IERC20};
+use bttc_engine_contracts::checkpoint::IRootChain;
 use bttc_engine_contracts::root_contracts::{
-    ContractAddress, MappedToken, RootContracts, RootContractsFile, StakedValidator,
+    ContractAddress, MappedToken, RootChainGenesis, RootChainValidator, RootContracts,
+    RootContractsFile, StakedValidator,
 };
 use bttc_engine_contracts::CHILD_CHAIN_MANAGER_ADDRESS;
 use bttc_engine_executor::InProcessEngine;
@@ -45,6 +51,12 @@ const DEPLOY_GAS: u64 = 6_000_000;
 const CALL_GAS: u64 = 1_000_000;
 /// Blocks the deployment may take before it is declared stuck.
 const MAX_DEPLOY_BLOCKS: u64 = 64;
+/// BTTC's dev chain id: the `bttcChainId` of a dev RootChain without `--bttc-chain-id`.
+pub const DEV_BTTC_CHAIN_ID: u64 = 1337;
+/// Gas of the RootChain deployment: a base plus a share per genesis validator (measured: 4.2M
+/// for 105 validators, see docs/contracts.md).
+const ROOT_CHAIN_DEPLOY_GAS_BASE: u64 = 2_000_000;
+const ROOT_CHAIN_DEPLOY_GAS_PER_VALIDATOR: u64 = 40_000;
 
 /// The chain id of a new dev root chain of `kind` without `--root-chain-id`.
 pub fn default_chain_id(kind: RootChainKind) -> anyhow::Result<u64> {
@@ -53,6 +65,12 @@ pub fn default_chain_id(kind: RootChainKind) -> anyhow::Result<u64> {
         RootChainKind::Eth => Ok(ETH_DEV_CHAIN_ID),
         RootChainKind::Bsc => bail!("--root-chain bsc needs --root-chain-id"),
     }
+}
+
+/// Whether a dev root chain of `kind` holds staking unless `--staking` says otherwise: tron
+/// does (as `deliveryd testnet` makes the tron chain the staking chain), eth and bsc do not.
+pub fn default_staking(kind: RootChainKind) -> bool {
+    kind == RootChainKind::Tron
 }
 
 /// The dev deployer: `keccak256("bttc dev root deployer")`. Public knowledge.
@@ -68,6 +86,8 @@ struct GenesisValidatorJson {
     amount: String,
     #[serde(default)]
     owner: Option<String>,
+    #[serde(default)]
+    power: Option<u64>,
 }
 
 /// A validator to stake at deployment.
@@ -81,10 +101,13 @@ pub struct GenesisValidator {
     pub amount: U256,
     /// The validator NFT's owner (default: the signer).
     pub owner: Address,
+    /// Its power in the RootChain's genesis set (default 1: Delivery's `voting_power = equal`).
+    pub power: u64,
 }
 
 /// Reads `--genesis-validators`: a JSON list of `{"signer_pubkey": "0x04…", "amount":
-/// "decimal", "owner": "0x…" (optional)}`. Other fields are ignored.
+/// "decimal", "owner": "0x…" (optional), "power": N (optional, default 1)}`. Other fields are
+/// ignored.
 pub fn read_genesis_validators(path: &Path) -> anyhow::Result<Vec<GenesisValidator>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -113,6 +136,11 @@ fn parse_genesis_validators(text: &str) -> anyhow::Result<Vec<GenesisValidator>>
             amount >= U256::from(DEV_MIN_STAKE),
             "validator {i}: amount {amount} is below the dev minimum stake {DEV_MIN_STAKE}"
         );
+        let power = e.power.unwrap_or(1);
+        ensure!(
+            power >= 1,
+            "validator {i}: power 0: a RootChain validator needs a power of at least 1"
+        );
         let owner = match e.owner {
             Some(o) => o
                 .parse::<Address>()
@@ -124,6 +152,7 @@ fn parse_genesis_validators(text: &str) -> anyhow::Result<Vec<GenesisValidator>>
             signer,
             amount,
             owner,
+            power,
         });
     }
     Ok(out)
@@ -171,6 +200,37 @@ pub fn contracts_file(datadir: &Path) -> PathBuf {
     datadir.join("root-contracts.json")
 }
 
+/// The RootChain's genesis set of `validators`: `(signer, power)` sorted by signer, as its
+/// constructor and `validatorSetRoot()` take it.
+pub fn root_chain_set(validators: &[GenesisValidator]) -> Vec<(Address, U256)> {
+    let mut set: Vec<(Address, U256)> = validators
+        .iter()
+        .map(|v| (v.signer, U256::from(v.power)))
+        .collect();
+    set.sort_by_key(|(signer, _)| *signer);
+    set
+}
+
+/// What the root-contracts file records of the RootChain deployed with `validators`.
+fn root_chain_genesis(bttc_chain_id: u64, validators: &[GenesisValidator]) -> RootChainGenesis {
+    let set = root_chain_set(validators);
+    RootChainGenesis {
+        bttc_chain_id,
+        account_root: format!(
+            "{:#x}",
+            bttc_engine_contracts::checkpoint::account_root(&set)
+        ),
+        validators: set
+            .iter()
+            .map(|(signer, power)| RootChainValidator {
+                signer: format!("{signer:#x}"),
+                // Built from u64 powers: exact.
+                power: power.saturating_to::<u64>(),
+            })
+            .collect(),
+    }
+}
+
 fn addr(kind: RootChainKind, a: Address) -> ContractAddress {
     ContractAddress {
         address: format!("{a:#x}"),
@@ -214,12 +274,16 @@ impl Deployer<'_> {
     }
 
     fn deploy(&mut self, what: &str, init: Bytes) -> anyhow::Result<Address> {
+        self.deploy_with_gas(what, init, DEPLOY_GAS)
+    }
+
+    fn deploy_with_gas(&mut self, what: &str, init: Bytes, gas: u64) -> anyhow::Result<Address> {
         let address = self.key.address().create(self.nonce);
         self.send(
             format!("deploying {what}"),
             TxKind::Create,
             init.to_vec(),
-            DEPLOY_GAS,
+            gas,
         )?;
         Ok(address)
     }
@@ -271,8 +335,14 @@ pub struct RootChainSetup<'a> {
     pub datadir: &'a Path,
     /// The dev accounts that receive BTT and TestToken.
     pub accounts: &'a [Address],
-    /// The validators to stake (only on the first start).
+    /// The genesis validators: the RootChain's set, and staked on the StakeManager if
+    /// `staking` (only on the first start). None: no RootChain is deployed.
     pub validators: &'a [GenesisValidator],
+    /// Whether this chain holds staking: stake `validators` and wire the RootChain into the
+    /// StakeManager.
+    pub staking: bool,
+    /// The BTTC chain id the RootChain accepts checkpoints of.
+    pub bttc_chain_id: u64,
     /// The block producer (dev account 0).
     pub producer: &'a PrivateKeySigner,
 }
@@ -339,14 +409,23 @@ fn resume(
         setup.chain_id
     );
     let c = &file.contracts;
+    ensure!(
+        c.root_chain.is_some() == file.root_chain_genesis.is_some(),
+        "{}: contracts.root_chain and root_chain_genesis go together; use --reset",
+        path.display()
+    );
     for (name, a) in [
-        ("staking_token", &c.staking_token),
-        ("test_token", &c.test_token),
-        ("stake_manager", &c.stake_manager),
-        ("state_sender", &c.state_sender),
-        ("root_chain_manager", &c.root_chain_manager),
-        ("erc20_predicate", &c.erc20_predicate),
-    ] {
+        ("staking_token", Some(&c.staking_token)),
+        ("test_token", Some(&c.test_token)),
+        ("stake_manager", Some(&c.stake_manager)),
+        ("state_sender", Some(&c.state_sender)),
+        ("root_chain_manager", Some(&c.root_chain_manager)),
+        ("erc20_predicate", Some(&c.erc20_predicate)),
+        ("root_chain", c.root_chain.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(name, a)| a.map(|a| (name, a)))
+    {
         let address: Address = a
             .address
             .parse()
@@ -361,9 +440,11 @@ fn resume(
         );
     }
     if !setup.validators.is_empty() {
+        // What this chain stakes: the validators where it holds staking, else nothing.
         let wanted: Vec<(String, String)> = setup
             .validators
             .iter()
+            .filter(|_| setup.staking)
             .map(|v| (format!("{:#x}", v.signer), v.amount.to_string()))
             .collect();
         let have: Vec<(String, String)> = file
@@ -373,9 +454,37 @@ fn resume(
             .collect();
         ensure!(
             wanted == have,
-            "--genesis-validators differs from the validators staked in {}; use --reset",
-            path.display()
+            "--genesis-validators{} differs from the validators staked in {} ({} staked); use \
+             --reset",
+            if setup.staking {
+                ""
+            } else {
+                " (not staked: this chain does not hold staking)"
+            },
+            path.display(),
+            have.len()
         );
+        let genesis = root_chain_genesis(setup.bttc_chain_id, setup.validators);
+        match &file.root_chain_genesis {
+            Some(have) if *have == genesis => {}
+            Some(have) => bail!(
+                "--genesis-validators and --bttc-chain-id make a RootChain set of {} validators \
+                 (account root {}, BTTC chain id {}), but the RootChain in {} has {} (account \
+                 root {}, BTTC chain id {}); use --reset",
+                genesis.validators.len(),
+                genesis.account_root,
+                genesis.bttc_chain_id,
+                path.display(),
+                have.validators.len(),
+                have.account_root,
+                have.bttc_chain_id
+            ),
+            None => bail!(
+                "{} has no RootChain (the chain was started without --genesis-validators); \
+                 use --reset to deploy one",
+                path.display()
+            ),
+        }
     }
     Ok(file)
 }
@@ -389,8 +498,8 @@ fn deploy(
     let kind = setup.kind;
     let per_account = U256::from(DEV_TOKENS);
     let accounts = U256::from(setup.accounts.len());
-    let staked = setup
-        .validators
+    let staked_validators: &[GenesisValidator] = if setup.staking { setup.validators } else { &[] };
+    let staked = staked_validators
         .iter()
         .try_fold(U256::ZERO, |sum, v| sum.checked_add(v.amount))
         .context("the validators' stakes overflow")?;
@@ -433,6 +542,47 @@ fn deploy(
     )?;
     // The manager's constructor deploys the predicate: its first CREATE, nonce 1.
     let erc20_predicate = root_chain_manager.create(1);
+    // The checkpoint contract with the genesis set (deployer nonce 5), wired into the
+    // StakeManager where this chain holds staking.
+    let root_chain = if setup.validators.is_empty() {
+        None
+    } else {
+        let set = root_chain_set(setup.validators);
+        let (signers, powers): (Vec<Address>, Vec<U256>) = set.into_iter().unzip();
+        let init = c::checkpoint::root_chain_init_code(setup.bttc_chain_id, &signers, &powers)
+            .context("the RootChain's genesis validator set")?;
+        let gas = u64::try_from(signers.len())
+            .ok()
+            .and_then(|n| n.checked_mul(ROOT_CHAIN_DEPLOY_GAS_PER_VALIDATOR))
+            .and_then(|g| g.checked_add(ROOT_CHAIN_DEPLOY_GAS_BASE))
+            .context("too many validators")?;
+        let root_chain = d.deploy_with_gas("RootChain", init, gas)?;
+        if setup.staking {
+            d.call(
+                "making the RootChain the StakeManager's checkpoint manager",
+                stake_manager,
+                &IStakeManager::setCheckpointManagerCall {
+                    manager: root_chain,
+                },
+            )?;
+            d.call(
+                "setting the RootChain's StakeManager",
+                root_chain,
+                &IRootChain::setStakeManagerCall {
+                    stakeManager: stake_manager,
+                },
+            )?;
+        }
+        // Exits prove burns against this chain's checkpoints.
+        d.call(
+            "setting the RootChainManager's RootChain (exits)",
+            root_chain_manager,
+            &c::exit::IRootChainManagerExit::setRootChainCall {
+                rootChain: root_chain,
+            },
+        )?;
+        Some(root_chain)
+    };
     d.call(
         "registering the RootChainManager with the StateSender",
         state_sender,
@@ -460,8 +610,8 @@ fn deploy(
             )?;
         }
     }
-    let mut validators = Vec::with_capacity(setup.validators.len());
-    if !setup.validators.is_empty() {
+    let mut validators = Vec::with_capacity(staked_validators.len());
+    if !staked_validators.is_empty() {
         d.call(
             "approving the StakeManager",
             btt,
@@ -471,7 +621,7 @@ fn deploy(
             },
         )?;
     }
-    for (i, v) in setup.validators.iter().enumerate() {
+    for (i, v) in staked_validators.iter().enumerate() {
         let id = u64::try_from(i)
             .ok()
             .and_then(|i| i.checked_add(1))
@@ -507,6 +657,7 @@ fn deploy(
             state_sender: addr(kind, state_sender),
             root_chain_manager: addr(kind, root_chain_manager),
             erc20_predicate: addr(kind, erc20_predicate),
+            root_chain: root_chain.map(|a| addr(kind, a)),
         },
         child_chain_manager: format!("{CHILD_CHAIN_MANAGER_ADDRESS:#x}"),
         min_stake: DEV_MIN_STAKE.to_string(),
@@ -516,6 +667,8 @@ fn deploy(
             child_token: format!("{child_token:#x}"),
         }],
         validators,
+        root_chain_genesis: root_chain
+            .map(|_| root_chain_genesis(setup.bttc_chain_id, setup.validators)),
     })
 }
 
@@ -547,6 +700,44 @@ mod tests {
         assert_eq!(v[0].owner, signer5);
         assert_eq!(v[0].amount, U256::from(1000));
         assert_eq!(v[1].owner, Address::repeat_byte(0x11));
+        // `power` is the RootChain power: 1 unless given.
+        assert_eq!((v[0].power, v[1].power), (1, 3));
+        let set = root_chain_set(&v);
+        assert!(set.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(set.contains(&(signer5, U256::from(1))));
+        let genesis = root_chain_genesis(1337, &v);
+        assert_eq!(
+            genesis.account_root,
+            format!(
+                "{:#x}",
+                bttc_engine_contracts::checkpoint::account_root(&[
+                    (v[1].signer, U256::from(3)),
+                    (signer5, U256::from(1))
+                ])
+            )
+        );
+        assert_eq!(
+            genesis
+                .validators
+                .iter()
+                .map(|r| (r.signer.clone(), r.power))
+                .collect::<Vec<_>>(),
+            set.iter()
+                .map(|(s, p)| (format!("{s:#x}"), p.saturating_to::<u64>()))
+                .collect::<Vec<_>>()
+        );
+        for bad_power in ["0", "-1", "\"3\"", "1.5"] {
+            let text = format!(r#"[{{"signer_pubkey":"{a}","amount":"1","power":{bad_power}}}]"#);
+            assert!(
+                parse_genesis_validators(&text).is_err(),
+                "power {bad_power} was accepted"
+            );
+        }
+        let zero = format!(r#"[{{"signer_pubkey":"{a}","amount":"1","power":0}}]"#);
+        assert!(parse_genesis_validators(&zero)
+            .unwrap_err()
+            .to_string()
+            .contains("power 0"));
 
         let one = |pk: &str, amount: &str| {
             parse_genesis_validators(&format!(
@@ -590,6 +781,9 @@ mod tests {
 
     #[test]
     fn default_chain_ids_differ_from_the_bttc_dev_chain() {
+        assert!(default_staking(RootChainKind::Tron));
+        assert!(!default_staking(RootChainKind::Eth));
+        assert!(!default_staking(RootChainKind::Bsc));
         assert_eq!(default_chain_id(RootChainKind::Tron).unwrap(), 728_126_428);
         assert_eq!(default_chain_id(RootChainKind::Eth).unwrap(), 31_337);
         assert!(default_chain_id(RootChainKind::Bsc).is_err());

@@ -1,7 +1,9 @@
 //! `bttc dev --root-chain tron|eth` (the binary): the root contracts are deployed in the first
 //! blocks, the root-contracts file lists them (base58 on TRON), the chain answers for them over
-//! the Ethereum JSON-RPC (code, staked validators, the mapped token, the registration), and a
-//! restart of the same data directory deploys nothing.
+//! the Ethereum JSON-RPC (code, staked validators, the mapped token, the registration, the
+//! RootChain's genesis set and, on the staking chain, its wiring into the StakeManager), the
+//! genesis validators' signers hold native coin, and a restart of the same data directory
+//! deploys nothing.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -20,7 +22,8 @@ use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use bttc_engine_contracts::abi::{IRootChainManager, IStakeManager, IStateSender, IERC20};
-use bttc_engine_contracts::root_contracts::RootContractsFile;
+use bttc_engine_contracts::checkpoint::{account_root, IRootChain};
+use bttc_engine_contracts::root_contracts::{RootChainValidator, RootContractsFile};
 use serde_json::{json, Value};
 
 mod common;
@@ -59,6 +62,99 @@ trait RootReads {
     fn nonce(&self, a: Address) -> u64 {
         common::quantity(&self.call("eth_getTransactionCount", json!([a, "latest"])))
     }
+
+    fn balance(&self, a: Address) -> U256 {
+        self.call("eth_getBalance", json!([a, "latest"]))
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+}
+
+/// Checks the RootChain at `rc` against the set `(signer, power)`: code, the set's root,
+/// total power, count, each power, the BTTC chain id, the owner (the deployer), no checkpoint
+/// yet; and the file's `root_chain_genesis`. Returns the RootChain's StakeManager.
+fn check_root_chain(
+    node: &DevNode,
+    file: &RootContractsFile,
+    set: &[(Address, u64)],
+    bttc_chain_id: u64,
+) -> Address {
+    let rc = a(&file.contracts.root_chain.as_ref().unwrap().address);
+    assert_eq!(
+        node.code(rc).len(),
+        bttc_engine_contracts::root_chain()
+            .unwrap()
+            .deployed_bytecode
+            .len()
+    );
+    let mut sorted: Vec<(Address, U256)> = set.iter().map(|(s, p)| (*s, U256::from(*p))).collect();
+    sorted.sort();
+    let root = account_root(&sorted);
+    assert_eq!(node.view(rc, IRootChain::validatorSetRootCall {}), root);
+    let total: u64 = set.iter().map(|(_, p)| p).sum();
+    assert_eq!(
+        node.view(rc, IRootChain::totalPowerCall {}),
+        U256::from(total)
+    );
+    assert_eq!(
+        node.view(rc, IRootChain::validatorCountCall {}),
+        U256::from(set.len())
+    );
+    for (signer, power) in set {
+        assert_eq!(
+            node.view(rc, IRootChain::powerOfCall { signer: *signer }),
+            U256::from(*power)
+        );
+    }
+    assert_eq!(
+        node.view(
+            rc,
+            IRootChain::powerOfCall {
+                signer: Address::repeat_byte(0x0e)
+            }
+        ),
+        U256::ZERO
+    );
+    assert_eq!(
+        node.view(rc, IRootChain::bttcChainIdCall {}),
+        U256::from(bttc_chain_id)
+    );
+    assert_eq!(
+        node.view(rc, IRootChain::ownerCall {}),
+        a(&file.deployer.address)
+    );
+    assert_eq!(
+        node.view(rc, IRootChain::currentHeaderBlockCall {}),
+        U256::ZERO
+    );
+    let genesis = file.root_chain_genesis.as_ref().unwrap();
+    assert_eq!(genesis.bttc_chain_id, bttc_chain_id);
+    assert_eq!(genesis.account_root, format!("{root:#x}"));
+    assert_eq!(
+        genesis.validators,
+        sorted
+            .iter()
+            .map(|(s, p)| RootChainValidator {
+                signer: format!("{s:#x}"),
+                power: p.saturating_to::<u64>(),
+            })
+            .collect::<Vec<_>>()
+    );
+    // The signers pay for their checkpoints: they hold native coin.
+    for (signer, _) in set {
+        assert!(node.balance(*signer) > U256::ZERO, "{signer} is not funded");
+    }
+    // Exits are proven against this RootChain's checkpoints.
+    assert_eq!(
+        node.view(
+            a(&file.contracts.root_chain_manager.address),
+            bttc_engine_contracts::exit::IRootChainManagerExit::rootChainCall {}
+        ),
+        rc
+    );
+    node.view(rc, IRootChain::stakeManagerCall {})
 }
 
 impl RootReads for DevNode {
@@ -131,6 +227,7 @@ fn a_tron_dev_root_chain_has_the_root_contracts_and_keeps_them_across_restarts()
         &c.state_sender,
         &c.root_chain_manager,
         &c.erc20_predicate,
+        c.root_chain.as_ref().unwrap(),
     ];
     for entry in all {
         let base58 = entry.base58.as_deref().unwrap();
@@ -251,6 +348,15 @@ fn a_tron_dev_root_chain_has_the_root_contracts_and_keeps_them_across_restarts()
     assert_eq!(a(&file.mapped_tokens[0].root_token), test);
     assert_eq!(a(&file.mapped_tokens[0].child_token), child);
 
+    // The RootChain: the genesis validators with power 1 each, BTTC's dev chain id, and (tron
+    // holds staking) wired both ways into the StakeManager. It is the deployer's sixth
+    // contract (nonce 5), right after the RootChainManager.
+    let rc = a(&c.root_chain.as_ref().unwrap().address);
+    assert_eq!(rc, a(&file.deployer.address).create(5));
+    let set = [(key(5).address(), 1), (key(6).address(), 1)];
+    assert_eq!(check_root_chain(&node, &file, &set, 1337), sm);
+    assert_eq!(node.view(sm, IStakeManager::checkpointManagerCall {}), rc);
+
     // The dev accounts hold BTT and TestToken.
     let accounts: Value =
         serde_json::from_str(&std::fs::read_to_string(datadir.join("dev-accounts.json")).unwrap())
@@ -283,6 +389,17 @@ fn a_tron_dev_root_chain_has_the_root_contracts_and_keeps_them_across_restarts()
     );
     node.kill();
 
+    // A restart with another BTTC chain id for the RootChain is refused.
+    let mut other = args.to_vec();
+    other.extend(["--bttc-chain-id", "5"]);
+    let output = command(&datadir, &other).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("BTTC chain id 5") && stderr.contains("--reset"),
+        "{stderr}"
+    );
+
     // The same data directory as another root chain is refused.
     let output = command(&datadir, &["--root-chain", "eth"])
         .output()
@@ -298,9 +415,18 @@ fn an_eth_dev_root_chain_uses_its_own_chain_id_and_hex_addresses() {
     let node = DevNode::start(command(tmp.path(), &["--root-chain", "eth"]));
     let text = std::fs::read_to_string(tmp.path().join("root-contracts.json")).unwrap();
     assert!(!text.contains("base58"), "{text}");
+    // Without --genesis-validators no RootChain is deployed.
+    assert!(!text.contains("root_chain\""), "{text}");
     let file: RootContractsFile = serde_json::from_str(&text).unwrap();
     assert_eq!((file.chain_type.as_str(), file.chain_id), ("eth", 31_337));
     assert!(file.validators.is_empty());
+    assert_eq!(
+        (
+            file.contracts.root_chain.as_ref(),
+            file.root_chain_genesis.as_ref()
+        ),
+        (None, None)
+    );
     assert_eq!(node.rpc("eth_chainId", json!([])), "0x7a69");
     let sm = a(&file.contracts.stake_manager.address);
     assert_eq!(
@@ -313,14 +439,137 @@ fn an_eth_dev_root_chain_uses_its_own_chain_id_and_hex_addresses() {
     );
     node.kill();
 
+    // Restarting it with --genesis-validators cannot add one: --reset.
+    let validators = tmp.path().join("validators.json");
+    std::fs::write(
+        &validators,
+        json!([{"signer_pubkey": pubkey(&key(5)), "amount": "1"}]).to_string(),
+    )
+    .unwrap();
+    let output = command(
+        tmp.path(),
+        &[
+            "--root-chain",
+            "eth",
+            "--genesis-validators",
+            validators.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("has no RootChain"), "{stderr}");
+
     // Flags that need --root-chain, and --chain-id with it, are refused by the parser.
     let other = tempfile::tempdir().unwrap();
     for bad in [
         &["--root-chain-id", "5"][..],
         &["--root-chain", "eth", "--chain-id", "5"][..],
         &["--root-chain", "bsc"][..],
+        &["--staking"][..],
+        &["--root-chain", "eth", "--bttc-chain-id", "0"][..],
+        &["--root-chain", "eth", "--staking", "maybe"][..],
     ] {
         let output = command(other.path(), bad).output().unwrap();
         assert!(!output.status.success(), "{bad:?} was accepted");
     }
+}
+
+#[test]
+fn an_eth_dev_root_chain_with_genesis_validators_has_their_root_chain_but_stakes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let validators = tmp.path().join("validators.json");
+    let owner = Address::repeat_byte(0x0e);
+    // The same file the staking chain takes; a `power` field sets the RootChain power.
+    std::fs::write(
+        &validators,
+        json!([
+            {"signer_pubkey": pubkey(&key(5)), "amount": "1000"},
+            {"signer_pubkey": pubkey(&key(6)), "amount": "1000", "owner": owner, "power": 3},
+            {"signer_pubkey": pubkey(&key(7)), "amount": "1000", "signer": "0x…", "extra": 1},
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let datadir = tmp.path().join("eth");
+    let args = [
+        "--root-chain",
+        "eth",
+        "--genesis-validators",
+        validators.to_str().unwrap(),
+        "--bttc-chain-id",
+        "199",
+    ];
+    let node = DevNode::start(command(&datadir, &args));
+    let file = read_file(&datadir.join("root-contracts.json"));
+    assert!(file.contracts.root_chain.as_ref().unwrap().base58.is_none());
+    let set = [
+        (key(5).address(), 1),
+        (key(6).address(), 3),
+        (key(7).address(), 1),
+    ];
+    // Not the staking chain: the RootChain has no StakeManager, the StakeManager no
+    // checkpoint manager and no validators.
+    assert_eq!(check_root_chain(&node, &file, &set, 199), Address::ZERO);
+    let sm = a(&file.contracts.stake_manager.address);
+    assert_eq!(
+        node.view(sm, IStakeManager::checkpointManagerCall {}),
+        Address::ZERO
+    );
+    assert_eq!(
+        node.view(sm, IStakeManager::validatorCountCall {}),
+        U256::ZERO
+    );
+    assert!(file.validators.is_empty());
+    // The RootChain keeps its address (deployer nonce 5) on every kind.
+    assert_eq!(
+        a(&file.contracts.root_chain.as_ref().unwrap().address),
+        a(&file.deployer.address).create(5)
+    );
+
+    // A restart with the same file deploys nothing; one that would stake is refused.
+    let deployer = a(&file.deployer.address);
+    let sent = node.nonce(deployer);
+    node.kill();
+    let node = DevNode::start(command(&datadir, &args));
+    assert_eq!(node.nonce(deployer), sent);
+    node.kill();
+    let mut staking = args.to_vec();
+    staking.push("--staking");
+    let output = command(&datadir, &staking).output().unwrap();
+    assert!(!output.status.success());
+
+    // `--staking` on eth makes it the staking chain: staked and wired like tron.
+    let datadir = tmp.path().join("eth-staking");
+    let node = DevNode::start(command(&datadir, &staking));
+    let file = read_file(&datadir.join("root-contracts.json"));
+    let sm = a(&file.contracts.stake_manager.address);
+    let rc = a(&file.contracts.root_chain.as_ref().unwrap().address);
+    assert_eq!(check_root_chain(&node, &file, &set, 199), sm);
+    assert_eq!(node.view(sm, IStakeManager::checkpointManagerCall {}), rc);
+    assert_eq!(
+        node.view(sm, IStakeManager::validatorCountCall {}),
+        U256::from(3)
+    );
+    assert_eq!(file.validators.len(), 3);
+    node.kill();
+
+    // And `--staking false` on tron stakes nothing.
+    let datadir = tmp.path().join("tron-not-staking");
+    let node = DevNode::start(command(
+        &datadir,
+        &[
+            "--root-chain",
+            "tron",
+            "--staking",
+            "false",
+            "--genesis-validators",
+            validators.to_str().unwrap(),
+        ],
+    ));
+    let file = read_file(&datadir.join("root-contracts.json"));
+    assert!(file.validators.is_empty());
+    assert_eq!(check_root_chain(&node, &file, &set, 1337), Address::ZERO);
+    node.kill();
 }

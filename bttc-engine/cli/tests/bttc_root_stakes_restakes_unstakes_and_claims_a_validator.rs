@@ -177,6 +177,12 @@ fn a_validator_is_staked_restaked_resigned_unstaked_and_claimed_from_the_command
         chain.file.contracts.stake_manager.address
     );
     assert_eq!(info["owner"], chain.file.deployer.address);
+    // The tron dev chain holds staking: its RootChain is the checkpoint manager, and the
+    // deployer (the owner) still sets epochs by hand below.
+    assert_eq!(
+        info["checkpoint_manager"],
+        chain.file.contracts.root_chain.as_ref().unwrap().address
+    );
 
     // Stake: dev account 1 pays, dev account 3 (given in base58) owns the validator.
     let btt_before = chain.view(

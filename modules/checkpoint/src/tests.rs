@@ -81,6 +81,7 @@ fn registry() -> Registry {
                 stake_manager: Some([1; 20]),
                 state_sender: [2; 20],
                 root_chain_manager: [3; 20],
+                root_chain_contract: None,
                 confirmations: 19,
             },
             RootChainConfig {
@@ -90,6 +91,7 @@ fn registry() -> Registry {
                 stake_manager: None,
                 state_sender: [4; 20],
                 root_chain_manager: [5; 20],
+                root_chain_contract: None,
                 confirmations: 64,
             },
         ],

@@ -40,6 +40,7 @@ fn registry() -> Registry {
                 stake_manager: Some([1; 20]),
                 state_sender: [2; 20],
                 root_chain_manager: [3; 20],
+                root_chain_contract: None,
                 confirmations: 19,
             },
             RootChainConfig {
@@ -49,6 +50,7 @@ fn registry() -> Registry {
                 stake_manager: None,
                 state_sender: [4; 20],
                 root_chain_manager: [5; 20],
+                root_chain_contract: None,
                 confirmations: 64,
             },
         ],

@@ -145,6 +145,46 @@ mod tests {
     }
 
     #[test]
+    fn a_genesis_without_root_chain_contracts_still_loads_and_a_zero_one_is_refused() {
+        // A genesis written before checkpoints: the chains have no root_chain_contract.
+        let text = r#"{"params": {"chains": [
+            {"name": "tron", "kind": "tron", "chain_id": 728126428,
+             "stake_manager": "0x1111111111111111111111111111111111111111",
+             "state_sender": "0x1212121212121212121212121212121212121212",
+             "root_chain_manager": "0x1313131313131313131313131313131313131313",
+             "confirmations": 19}],
+            "staking_chain": "tron"}}"#;
+        let old: Genesis = serde_json::from_str(text).unwrap();
+        validate(&old).unwrap();
+        assert_eq!(old.params.chains[0].root_chain_contract, None);
+        let mut state = StateDelta::new(EmptyState);
+        init(&mut state, &old).unwrap();
+        assert_eq!(export(&state).unwrap(), old);
+        assert_eq!(
+            state::chain(&state, "tron")
+                .unwrap()
+                .unwrap()
+                .root_chain_contract,
+            None
+        );
+
+        let mut with = sample();
+        with.chains[0].root_chain_contract = Some([0; 20]);
+        let zero = Genesis {
+            params: with,
+            applied: vec![],
+        };
+        let err = validate(&zero).unwrap_err().to_string();
+        assert!(
+            err.contains("root_chain_contract is the zero address"),
+            "{err}"
+        );
+        let mut state = StateDelta::new(EmptyState);
+        assert!(init(&mut state, &zero).is_err());
+        assert!(state.changes().is_empty());
+    }
+
+    #[test]
     fn bad_genesis_is_rejected_before_anything_is_written() {
         let dup = Genesis {
             params: sample(),

@@ -8,7 +8,8 @@
 //!   unique on an EVM chain because `logIndex` counts logs within the block.
 //! - The **registry** ([`Params`], chain state, changeable by governance through
 //!   [`set_params`]): every root chain `{name, kind, chain_id, stake_manager (staking chain
-//!   only), state_sender, root_chain_manager, confirmations}` and `staking_chain`. Other modules
+//!   only), state_sender, root_chain_manager, root_chain_contract (the checkpoint contract;
+//!   optional), confirmations}` and `staking_chain`. Other modules
 //!   read it through [`chain`], [`chains`], [`staking_chain`] and [`require_chain`]. RPC URLs
 //!   are node configuration, not state. See `docs/modules/rootchain.md`.
 //!

@@ -35,6 +35,9 @@ pub struct RootChainConfig {
     pub state_sender: [u8; 20],
     /// The RootChainManager (token mapping and deposits).
     pub root_chain_manager: [u8; 20],
+    /// The RootChain contract that accepts this chain's checkpoints (`None`: no checkpoints go
+    /// to this chain yet; a registry written before checkpoints has none).
+    pub root_chain_contract: Option<[u8; 20]>,
     /// How many blocks deep a root-chain receipt must be before a validator votes YES on it
     /// (1 = the receipt's own block is the chain head).
     pub confirmations: u64,
@@ -58,6 +61,8 @@ struct RootChainJson {
     stake_manager: Option<String>,
     state_sender: String,
     root_chain_manager: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    root_chain_contract: Option<String>,
     confirmations: u64,
 }
 
@@ -68,6 +73,11 @@ impl TryFrom<RootChainJson> for RootChainConfig {
             stake_manager: j.stake_manager.as_deref().map(parse_address).transpose()?,
             state_sender: parse_address(&j.state_sender)?,
             root_chain_manager: parse_address(&j.root_chain_manager)?,
+            root_chain_contract: j
+                .root_chain_contract
+                .as_deref()
+                .map(parse_address)
+                .transpose()?,
             name: j.name,
             kind: j.kind,
             chain_id: j.chain_id,
@@ -83,6 +93,7 @@ impl From<RootChainConfig> for RootChainJson {
             stake_manager: c.stake_manager.as_ref().map(show),
             state_sender: show(&c.state_sender),
             root_chain_manager: show(&c.root_chain_manager),
+            root_chain_contract: c.root_chain_contract.as_ref().map(show),
             name: c.name,
             kind: c.kind,
             chain_id: c.chain_id,
@@ -168,6 +179,7 @@ impl Params {
                 ("state_sender", Some(&c.state_sender)),
                 ("root_chain_manager", Some(&c.root_chain_manager)),
                 ("stake_manager", c.stake_manager.as_ref()),
+                ("root_chain_contract", c.root_chain_contract.as_ref()),
             ] {
                 if address == Some(&zero) {
                     return bad(format!("root chain {}: {what} is the zero address", c.name));
@@ -221,6 +233,7 @@ pub(crate) mod tests {
             stake_manager: Some([0x11; 20]),
             state_sender: [0x12; 20],
             root_chain_manager: [0x13; 20],
+            root_chain_contract: Some([0x14; 20]),
             confirmations: 19,
         }
     }
@@ -233,6 +246,7 @@ pub(crate) mod tests {
             stake_manager: None,
             state_sender: [0x22; 20],
             root_chain_manager: [0x23; 20],
+            root_chain_contract: Some([0x24; 20]),
             confirmations: 64,
         }
     }
@@ -265,7 +279,36 @@ pub(crate) mod tests {
             format!("0x{}", hex::encode([0x22; 20]))
         );
         assert!(eth_json.get("stake_manager").is_none());
+        assert_eq!(
+            tron_json["root_chain_contract"],
+            tron::to_base58(&[0x14; 20])
+        );
+        assert_eq!(
+            eth_json["root_chain_contract"],
+            format!("0x{}", hex::encode([0x24; 20]))
+        );
         assert_eq!(serde_json::from_value::<Params>(json).unwrap(), sample());
+
+        // A registry written before checkpoints (no root_chain_contract) still loads, and a
+        // chain without one is written without the field.
+        let mut j = serde_json::to_value(sample()).unwrap();
+        j["chains"][1]
+            .as_object_mut()
+            .unwrap()
+            .remove("root_chain_contract");
+        let old: Params = serde_json::from_value(j).unwrap();
+        assert_eq!(old.chains[1].root_chain_contract, None);
+        assert_eq!(old.chains[0].root_chain_contract, Some([0x14; 20]));
+        old.validate().unwrap();
+        let back = serde_json::to_value(&old).unwrap();
+        assert!(back["chains"][1].get("root_chain_contract").is_none());
+        assert_eq!(serde_json::from_value::<Params>(back).unwrap(), old);
+        let mut j = serde_json::to_value(sample()).unwrap();
+        j["chains"][0]["root_chain_contract"] = format!("41{}", hex::encode([0x14; 20])).into();
+        assert_eq!(serde_json::from_value::<Params>(j).unwrap(), sample());
+        let mut j = serde_json::to_value(sample()).unwrap();
+        j["chains"][0]["root_chain_contract"] = "T123".into();
+        assert!(serde_json::from_value::<Params>(j).is_err());
 
         // A TRON chain written with hex addresses (0x and 41 forms) parses to the same bytes.
         let mut j = serde_json::to_value(sample()).unwrap();
@@ -313,6 +356,9 @@ pub(crate) mod tests {
             ("zero manager", |p| p.chains[0].root_chain_manager = [0; 20]),
             ("zero stake manager", |p| {
                 p.chains[0].stake_manager = Some([0; 20])
+            }),
+            ("zero root chain contract", |p| {
+                p.chains[1].root_chain_contract = Some([0; 20])
             }),
             ("staking chain without chains", |p| p.chains.clear()),
             ("no staking chain", |p| p.staking_chain.clear()),

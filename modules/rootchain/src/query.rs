@@ -1,7 +1,8 @@
 //! `custom/rootchain/<path>` queries. Answers are JSON; arguments are path segments.
 //!
 //! - `params` → the registry (TRON addresses in base58check, others `0x` hex)
-//! - `chain/<name>` → one chain's config; `rootchain/5` if unknown
+//! - `chain/<name>` → one chain's config (with `root_chain_contract`, the checkpoint
+//!   contract, when the chain has one); `rootchain/5` if unknown
 //! - `applied/<chain>/<block number>/<log index>` → `{root_chain, block_number, log_index,
 //!   applied}` (whether that root event was applied)
 
@@ -110,6 +111,20 @@ mod tests {
             serde_json::from_slice(&handle(&state, "chain/tron", b"").unwrap()).unwrap();
         assert_eq!(tron_chain["stake_manager"], tron::to_base58(&[0x11; 20]));
         assert_eq!(tron_chain["confirmations"], 19);
+        assert_eq!(
+            tron_chain["root_chain_contract"],
+            tron::to_base58(&[0x14; 20])
+        );
+        let eth_chain: serde_json::Value =
+            serde_json::from_slice(&handle(&state, "chain/eth", b"").unwrap()).unwrap();
+        assert_eq!(
+            eth_chain["root_chain_contract"],
+            format!("0x{}", hex::encode([0x24; 20]))
+        );
+        assert_eq!(
+            serde_json::from_value::<crate::RootChainConfig>(eth_chain).unwrap(),
+            sample().chains[1]
+        );
 
         let yes: serde_json::Value =
             serde_json::from_slice(&handle(&state, "applied/eth/77/3", b"").unwrap()).unwrap();

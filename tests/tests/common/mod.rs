@@ -202,8 +202,9 @@ impl BttcNet {
     }
 
     /// Like `start`, after two dev root chains: `bttc dev --root-chain tron` (staking: it stakes
-    /// the validators' signers as ids 1..4) and `bttc dev --root-chain eth`, both in every
-    /// node's genesis and app.toml [bridge] (on), the way `scripts/localnet up` does it.
+    /// the validators' signers as ids 1..4) and `bttc dev --root-chain eth`, each with a
+    /// RootChain whose genesis set is those signers, both in every node's genesis and app.toml
+    /// [bridge] (on), the way `scripts/localnet up` does it.
     pub async fn start_with_root_chains(producers: u32, block_ms: u64) -> Self {
         Self::start_inner(producers, block_ms, true, 0).await
     }
@@ -265,12 +266,16 @@ impl BttcNet {
                 .map(|k| k.as_str().unwrap().to_string())
                 .collect();
             let validators = net.join("genesis-validators.json").display().to_string();
+            let bttc_chain_id = EVM_CHAIN_ID.to_string();
             for (kind, port) in [("tron", roots_base), ("eth", roots_base + 1)] {
-                let extra: Vec<&str> = if kind == "tron" {
-                    vec!["--genesis-validators", &validators]
-                } else {
-                    vec![]
-                };
+                // Both deploy a RootChain with the validators' signers; tron (the staking
+                // chain by default) also stakes them and wires it into its StakeManager.
+                let extra = [
+                    "--genesis-validators",
+                    validators.as_str(),
+                    "--bttc-chain-id",
+                    bttc_chain_id.as_str(),
+                ];
                 let proc = start_root_chain(&bttc, dir.path(), kind, port, &extra);
                 let url = format!("http://127.0.0.1:{port}");
                 let contracts = wait_root_chain(dir.path(), kind, &url).await;

@@ -136,6 +136,9 @@ fn chain_fields(c: &RootChainConfig, staking: bool) -> String {
         "root_chain_manager",
         c.display_address(&c.root_chain_manager),
     ));
+    if let Some(root_chain) = &c.root_chain_contract {
+        rows.push(("root_chain_contract", c.display_address(root_chain)));
+    }
     output::fields(&rows)
 }
 
@@ -166,6 +169,7 @@ fn contract_report(registry: &Params, address: &[u8; 20]) -> serde_json::Value {
             ("stake_manager", c.stake_manager.as_ref()),
             ("state_sender", Some(&c.state_sender)),
             ("root_chain_manager", Some(&c.root_chain_manager)),
+            ("root_chain_contract", c.root_chain_contract.as_ref()),
         ] {
             if held == Some(address) {
                 matches.push(json!({
@@ -237,6 +241,7 @@ mod tests {
                     stake_manager: Some([0x11; 20]),
                     state_sender: [0x12; 20],
                     root_chain_manager: [0x13; 20],
+                    root_chain_contract: Some([0x14; 20]),
                     confirmations: 19,
                 },
                 RootChainConfig {
@@ -246,6 +251,7 @@ mod tests {
                     stake_manager: None,
                     state_sender: [0x22; 20],
                     root_chain_manager: [0x23; 20],
+                    root_chain_contract: None,
                     confirmations: 64,
                 },
             ],
@@ -269,14 +275,15 @@ mod tests {
                 "chains:         2\n\
                  staking_chain:  tron\n\
                  \n\
-                 name:                tron\n\
-                 kind:                tron\n\
-                 chain_id:            728126428\n\
-                 confirmations:       19\n\
-                 staking:             true\n\
-                 stake_manager:       {}\n\
-                 state_sender:        {}\n\
-                 root_chain_manager:  {}\n\
+                 name:                 tron\n\
+                 kind:                 tron\n\
+                 chain_id:             728126428\n\
+                 confirmations:        19\n\
+                 staking:              true\n\
+                 stake_manager:        {}\n\
+                 state_sender:         {}\n\
+                 root_chain_manager:   {}\n\
+                 root_chain_contract:  {}\n\
                  \n\
                  name:                eth\n\
                  kind:                eth\n\
@@ -288,6 +295,7 @@ mod tests {
                 to_base58(&[0x11; 20]),
                 to_base58(&[0x12; 20]),
                 to_base58(&[0x13; 20]),
+                to_base58(&[0x14; 20]),
                 hex::encode([0x22; 20]),
                 hex::encode([0x23; 20]),
             )
@@ -300,16 +308,21 @@ mod tests {
         answer["state_sender"] = json(&format!("0x{}", hex::encode([0x12; 20])));
         answer["root_chain_manager"] = json(&format!("41{}", hex::encode([0x13; 20])));
         let chain = |name: &str| RootchainQuery::Chain { name: name.into() };
+        answer["root_chain_contract"] = json(&format!("0x{}", hex::encode([0x14; 20])));
         let text = text(&chain("tron"), "c", &answer).unwrap();
         assert!(
-            text.contains(&format!("state_sender:        {}", to_base58(&[0x12; 20]))),
+            text.contains(&format!("state_sender:         {}", to_base58(&[0x12; 20]))),
             "{text}"
         );
         assert!(
-            text.contains(&format!("root_chain_manager:  {}", to_base58(&[0x13; 20]))),
+            text.contains(&format!("root_chain_manager:   {}", to_base58(&[0x13; 20]))),
             "{text}"
         );
-        assert!(text.contains("staking:             true"), "{text}");
+        assert!(
+            text.contains(&format!("root_chain_contract:  {}", to_base58(&[0x14; 20]))),
+            "{text}"
+        );
+        assert!(text.contains("staking:              true"), "{text}");
         let eth = super::text(&chain("eth"), "c", &json(&registry().chains[1])).unwrap();
         assert!(eth.contains("staking:             false"), "{eth}");
         assert!(eth.contains("state_sender:        0x2222"), "{eth}");
@@ -362,6 +375,12 @@ mod tests {
                 )
             );
         }
+        let report = contract_report(&r, &[0x14; 20]);
+        assert!(
+            contract_text(&report).ends_with("registered_as:  tron root_chain_contract"),
+            "{}",
+            contract_text(&report)
+        );
         let unknown = contract_report(&r, &[0x99; 20]);
         assert!(contract_text(&unknown).contains("none (not a contract in the registry)"));
         let err = parse_root_address("T123").unwrap_err().to_string();
