@@ -192,12 +192,14 @@ async fn a_fifth_validator_stakes_on_tron_joins_and_leaves_at_its_epoch() {
         ],
     );
     assert_eq!(staked["validator_id"], NEW_ID, "{staked}");
+    let staked_at = Instant::now();
 
     // 2. node4's bridge joins; the joining block reports it; CometBFT's set has it at H + 2.
     let joined = wait_for(&net, Duration::from_secs(90), "validator 5 joined", || {
         staking(&net, &format!("validator/{NEW_ID}"))
     })
     .await;
+    let join_latency = staked_at.elapsed();
     assert_eq!(
         joined["signer"]
             .as_str()
@@ -248,7 +250,8 @@ async fn a_fifth_validator_stakes_on_tron_joins_and_leaves_at_its_epoch() {
     )
     .await;
     eprintln!(
-        "validator 5 joined at Delivery height {h}; in the set from {}; first signed {signed}",
+        "validator 5 joined at Delivery height {h}, {join_latency:?} after its Staked receipt; in \
+         the set from {}; first signed {signed}",
         h + 2
     );
 
