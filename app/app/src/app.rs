@@ -924,11 +924,12 @@ impl Application for DeliveryApp {
         drop(consensus);
         let mut mempool = lock(&self.mempool);
         mempool.state = StateDelta::new(self.storage.latest_snapshot());
+        // CheckTx runs against the committed block's time (a no-ack's buffer-time check).
         mempool.block = BlockInfo {
             chain_id,
             height: pending.height.saturating_add(1),
-            time_seconds: mempool.block.time_seconds,
-            time_nanos: mempool.block.time_nanos,
+            time_seconds: i64::try_from(self.last_block_time()).unwrap_or(i64::MAX),
+            time_nanos: 0,
         };
         drop(mempool);
         if let (Some(engine), Some(hash)) = (&self.engine, pending.bttc_head) {

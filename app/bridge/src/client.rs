@@ -94,6 +94,27 @@ impl ClientError {
     }
 }
 
+/// Why a call that executes contract code (`eth_call`, `eth_estimateGas`) gave no result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// No usable answer, or a JSON-RPC error that is not a revert.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The code reverted (JSON-RPC error code 3, or a message that says "revert"); `data` is
+    /// the revert's bytes when the node returned them (geth style).
+    #[error("root chain {root_chain}: {method} reverted: {message}")]
+    Reverted {
+        /// The root chain.
+        root_chain: String,
+        /// The JSON-RPC method.
+        method: &'static str,
+        /// The node's message.
+        message: String,
+        /// The revert data (a custom error's selector and arguments), empty when not given.
+        data: Vec<u8>,
+    },
+}
+
 /// One log as a root chain reports it (Ethereum JSON-RPC log object).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootChainLog {
@@ -364,7 +385,36 @@ impl RootChainClient {
         }
     }
 
-    async fn call<P, R>(&self, method: &'static str, params: P) -> Result<R, ClientError>
+    /// Any JSON-RPC call under this client's time limit.
+    pub(crate) async fn call<P, R>(&self, method: &'static str, params: P) -> Result<R, ClientError>
+    where
+        P: RpcSend,
+        R: RpcRecv,
+    {
+        self.call_or_revert(method, params)
+            .await
+            .map_err(|e| match e {
+                CallError::Client(c) => c,
+                CallError::Reverted {
+                    root_chain,
+                    method,
+                    message,
+                    ..
+                } => ClientError::Rejected {
+                    root_chain,
+                    method,
+                    code: 3,
+                    message,
+                },
+            })
+    }
+
+    /// A call that runs contract code: a revert is [`CallError::Reverted`] with its data.
+    pub(crate) async fn call_or_revert<P, R>(
+        &self,
+        method: &'static str,
+        params: P,
+    ) -> Result<R, CallError>
     where
         P: RpcSend,
         R: RpcRecv,
@@ -372,12 +422,27 @@ impl RootChainClient {
         let call = self.rpc.request::<P, R>(method, params);
         match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(self.classify(method, e)),
+            Ok(Err(RpcError::ErrorResp(payload)))
+                if payload.code == 3 || payload.message.to_ascii_lowercase().contains("revert") =>
+            {
+                Err(CallError::Reverted {
+                    root_chain: self.root_chain.clone(),
+                    method,
+                    message: clip(&payload.message),
+                    data: payload
+                        .data
+                        .as_ref()
+                        .and_then(|raw| revert_data(raw.get()))
+                        .unwrap_or_else(Vec::new),
+                })
+            }
+            Ok(Err(e)) => Err(self.classify(method, e).into()),
             Err(_) => Err(ClientError::Unavailable {
                 root_chain: self.root_chain.clone(),
                 method,
                 reason: format!("no answer within {:?}", self.timeout),
-            }),
+            }
+            .into()),
         }
     }
 
@@ -406,6 +471,18 @@ impl RootChainClient {
             other => unavailable(other.to_string()),
         }
     }
+}
+
+/// The revert bytes in a JSON-RPC error's `data`: `"0x…"`, or `{"data": "0x…"}` (some nodes
+/// nest it).
+fn revert_data(json: &str) -> Option<Vec<u8>> {
+    let value: serde_json::Value = serde_json::from_str(json).ok()?;
+    let text = match &value {
+        serde_json::Value::String(s) => s.as_str(),
+        serde_json::Value::Object(o) => o.get("data")?.as_str()?,
+        _ => return None,
+    };
+    hex::decode(text.strip_prefix("0x")?).ok()
 }
 
 /// The first [`MAX_ERROR_TEXT`] characters of `s`.
@@ -440,6 +517,19 @@ mod tests {
         let mut zero = ClientConfig::new("eth", "http://127.0.0.1:1");
         zero.timeout = Duration::ZERO;
         assert!(RootChainClient::new(&zero).is_err());
+    }
+
+    #[test]
+    fn revert_data_is_read_where_nodes_put_it() {
+        assert_eq!(
+            revert_data("\"0x1234abcd\""),
+            Some(vec![0x12, 0x34, 0xab, 0xcd])
+        );
+        assert_eq!(revert_data("{\"data\": \"0x12\"}"), Some(vec![0x12]));
+        assert_eq!(revert_data("\"0x\""), Some(vec![]));
+        assert_eq!(revert_data("\"1234\""), None);
+        assert_eq!(revert_data("7"), None);
+        assert_eq!(revert_data("\"0xzz\""), None);
     }
 
     #[test]

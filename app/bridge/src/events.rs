@@ -3,8 +3,8 @@
 //! Decoding is strict: the log's topic 0 picks the event, the number of topics must be the
 //! event's, and the topics and data must be exactly the canonical ABI encoding of the decoded
 //! values (re-encoding them gives the same bytes; no dirty address padding, no trailing or
-//! aliased data). Validator ids, nonces, epochs and state ids must fit in a `u64` (Delivery's
-//! message fields); amounts stay 256-bit.
+//! aliased data). Validator ids, nonces, epochs, state ids, checkpoint numbers and block
+//! numbers must fit in a `u64` (Delivery's message fields); amounts stay 256-bit.
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolEvent, TopicList};
@@ -28,6 +28,8 @@ pub mod abi {
         event TokenMapped(address indexed rootToken, address indexed childToken);
         // ERC20Predicate
         event LockedERC20(address indexed depositor, address indexed depositReceiver, address indexed rootToken, uint256 amount);
+        // RootChain (checkpoints)
+        event NewHeaderBlock(address indexed proposer, uint256 indexed headerBlockId, uint256 indexed reward, uint256 start, uint256 end, bytes32 root);
     }
 }
 
@@ -51,6 +53,9 @@ pub const ROOT_CHAIN_MANAGER_TOPICS: [[u8; 32]; 1] = [abi::TokenMapped::SIGNATUR
 
 /// Topic 0 of the ERC20Predicate's event.
 pub const ERC20_PREDICATE_TOPICS: [[u8; 32]; 1] = [abi::LockedERC20::SIGNATURE_HASH.0];
+
+/// Topic 0 of the RootChain's accepted-checkpoint event.
+pub const ROOT_CHAIN_TOPICS: [[u8; 32]; 1] = [abi::NewHeaderBlock::SIGNATURE_HASH.0];
 
 /// A decoded root-contract event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +159,21 @@ pub enum RootLog {
         /// The amount locked.
         amount: U256,
     },
+    /// RootChain: a checkpoint was accepted.
+    NewHeaderBlock {
+        /// The Delivery proposer named in the checkpoint (its signer address).
+        proposer: [u8; 20],
+        /// The checkpoint's number on this root chain (1, 2, ...).
+        header_block_id: u64,
+        /// The reward (0 on BTTC's RootChain).
+        reward: U256,
+        /// The first BTTC block.
+        start: u64,
+        /// The last BTTC block.
+        end: u64,
+        /// The root over the blocks' leaves.
+        root: [u8; 32],
+    },
 }
 
 impl RootLog {
@@ -169,6 +189,7 @@ impl RootLog {
             RootLog::NewRegistration { .. } => "NewRegistration",
             RootLog::TokenMapped { .. } => "TokenMapped",
             RootLog::LockedERC20 { .. } => "LockedERC20",
+            RootLog::NewHeaderBlock { .. } => "NewHeaderBlock",
         }
     }
 }
@@ -302,6 +323,16 @@ pub fn decode_parts(topics: &[[u8; 32]], data: &[u8]) -> Result<RootLog, DecodeE
             root_token: e.rootToken.into_array(),
             amount: e.amount,
         })
+    } else if t == abi::NewHeaderBlock::SIGNATURE_HASH {
+        let e: abi::NewHeaderBlock = strict("NewHeaderBlock", topics, data)?;
+        Ok(RootLog::NewHeaderBlock {
+            proposer: e.proposer.into_array(),
+            header_block_id: small("NewHeaderBlock", "headerBlockId", e.headerBlockId)?,
+            reward: e.reward,
+            start: small("NewHeaderBlock", "start", e.start)?,
+            end: small("NewHeaderBlock", "end", e.end)?,
+            root: e.root.0,
+        })
     } else {
         Err(DecodeError::UnknownTopic(topic0))
     }
@@ -360,7 +391,8 @@ pub fn topic_address(topic: &[u8; 32]) -> [u8; 20] {
 #[allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
+    clippy::arithmetic_side_effects,
+    clippy::panic
 )]
 mod tests {
     use super::*;
@@ -422,6 +454,10 @@ mod tests {
                 abi::LockedERC20::SIGNATURE,
                 "LockedERC20(address,address,address,uint256)",
             ),
+            (
+                abi::NewHeaderBlock::SIGNATURE,
+                "NewHeaderBlock(address,uint256,uint256,uint256,uint256,bytes32)",
+            ),
         ];
         for (got, want) in sigs {
             assert_eq!(got, want);
@@ -435,11 +471,17 @@ mod tests {
             .chain(&STATE_SENDER_TOPICS)
             .chain(&ROOT_CHAIN_MANAGER_TOPICS)
             .chain(&ERC20_PREDICATE_TOPICS)
+            .chain(&ROOT_CHAIN_TOPICS)
             .copied()
             .collect();
         all.sort_unstable();
         all.dedup();
-        assert_eq!(all.len(), 9);
+        assert_eq!(all.len(), 10);
+        // The RootChain contract's own binding names the same event.
+        assert_eq!(
+            ROOT_CHAIN_TOPICS[0],
+            bttc_engine_contracts::checkpoint::NEW_HEADER_BLOCK.0
+        );
     }
 
     #[test]
@@ -670,6 +712,115 @@ mod tests {
                 field: "validatorId",
                 ..
             })
+        ));
+    }
+
+    fn header_block(id: U256, start: U256, end: U256) -> (Vec<[u8; 32]>, Vec<u8>) {
+        parts(&abi::NewHeaderBlock {
+            proposer: a(0x33),
+            headerBlockId: id,
+            reward: U256::ZERO,
+            start,
+            end,
+            root: B256::repeat_byte(0x44),
+        })
+    }
+
+    #[test]
+    fn new_header_block_decodes_with_its_fields() {
+        let (topics, data) = header_block(U256::from(3), U256::from(32), U256::from(47));
+        assert_eq!(topics.len(), 4);
+        assert_eq!(data.len(), 96);
+        let log = decode_parts(&topics, &data).unwrap();
+        assert_eq!(
+            log,
+            RootLog::NewHeaderBlock {
+                proposer: [0x33; 20],
+                header_block_id: 3,
+                reward: U256::ZERO,
+                start: 32,
+                end: 47,
+                root: [0x44; 32],
+            }
+        );
+        assert_eq!(log.name(), "NewHeaderBlock");
+        // What the RootChain contract itself emits (its own binding) decodes the same.
+        let theirs = bttc_engine_contracts::checkpoint::IRootChain::NewHeaderBlock {
+            proposer: a(0x33),
+            headerBlockId: U256::from(3),
+            reward: U256::ZERO,
+            start: U256::from(32),
+            end: U256::from(47),
+            root: B256::repeat_byte(0x44),
+        };
+        let (t2, d2) = parts(&theirs);
+        assert_eq!((t2, d2), (topics, data));
+    }
+
+    #[test]
+    fn malformed_new_header_blocks_are_rejected() {
+        let (topics, data) = header_block(U256::from(3), U256::from(32), U256::from(47));
+        // A topic missing (the reward) or one too many.
+        assert!(matches!(
+            decode_parts(&topics[..3], &data),
+            Err(DecodeError::TopicCount {
+                event: "NewHeaderBlock",
+                expected: 4,
+                found: 3
+            })
+        ));
+        let mut more = topics.clone();
+        more.push([0; 32]);
+        assert!(matches!(
+            decode_parts(&more, &data),
+            Err(DecodeError::TopicCount { found: 5, .. })
+        ));
+        // Data short by a word, short by a byte, or with a word too many.
+        assert!(matches!(
+            decode_parts(&topics, &data[..64]),
+            Err(DecodeError::Abi { .. })
+        ));
+        assert!(decode_parts(&topics, &data[..95]).is_err());
+        let mut long = data.clone();
+        long.extend([0u8; 32]);
+        assert_eq!(
+            decode_parts(&topics, &long),
+            Err(DecodeError::NotCanonical {
+                event: "NewHeaderBlock",
+                part: "data"
+            })
+        );
+        // Dirty bits above the proposer's 20 bytes.
+        let mut dirty = topics.clone();
+        dirty[1][0] = 1;
+        assert!(decode_parts(&dirty, &data).is_err());
+        // Numbers beyond 64 bits: the checkpoint number, start and end.
+        let big = U256::from(u64::MAX) + U256::from(1);
+        for (field, (t, d)) in [
+            (
+                "headerBlockId",
+                header_block(big, U256::from(1), U256::from(2)),
+            ),
+            ("start", header_block(U256::from(1), big, big)),
+            ("end", header_block(U256::from(1), U256::from(1), big)),
+        ] {
+            match decode_parts(&t, &d) {
+                Err(DecodeError::OutOfRange { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        // A large reward is kept as it is (256 bits).
+        let (t, d) = parts(&abi::NewHeaderBlock {
+            proposer: a(1),
+            headerBlockId: U256::from(1),
+            reward: U256::MAX,
+            start: U256::ZERO,
+            end: U256::ZERO,
+            root: B256::ZERO,
+        });
+        assert!(matches!(
+            decode_parts(&t, &d),
+            Ok(RootLog::NewHeaderBlock { reward, .. }) if reward == U256::MAX
         ));
     }
 

@@ -7,7 +7,8 @@
 //!   [`ClientError::Rejected`] (a JSON-RPC error answer).
 //! - [`events`]: the root contracts' event ABIs (`sol!`) and [`decode`] of a log into a typed
 //!   [`RootLog`] (Staked, StakeUpdate, SignerChange, UnstakeInit, Unstaked, StateSynced,
-//!   NewRegistration, TokenMapped, LockedERC20), strict about topics and encoding.
+//!   NewRegistration, TokenMapped, LockedERC20, NewHeaderBlock), strict about topics and
+//!   encoding.
 //! - [`verify`]: [`verify_claim`], the side check of a [`RootEvent`] claim against this node's
 //!   own RPC: [`Verdict::Confirmed`] with the decoded event, [`Verdict::No`] or
 //!   [`Verdict::Unknown`].
@@ -15,6 +16,10 @@
 //!   so that the vote (`ExtendVote`, 800 ms budget) reads a verdict without waiting.
 //! - [`poller`]: [`Poller`], a per-root-chain log poller with a persisted cursor that hands
 //!   confirmed logs to a [`LogConsumer`] in (block, logIndex) order.
+//! - [`sender`]: [`RootChainSender`], root-chain transactions signed with the node's signer
+//!   key (gas estimate with a margin, EIP-1559 or legacy fees, receipt with a time limit).
+//! - [`root_chain`]: [`RootChainContract`], the RootChain's reads and its two transactions
+//!   (`submitCheckpoint`, `updateValidators`), reverts decoded into its custom errors.
 //!
 //! Nothing here is consensus code: it is local IO whose results become votes and messages.
 //! Root-chain data is adversarial (a wrong or malicious RPC): every response is checked and a
@@ -61,12 +66,18 @@ pub mod cache;
 pub mod client;
 pub mod events;
 pub mod poller;
+pub mod root_chain;
+pub mod sender;
 pub mod verify;
 
 pub use alloy_primitives::U256;
 pub use cache::{CacheConfig, VerdictCache};
-pub use client::{ClientConfig, ClientError, Receipt, RootChainClient, RootChainLog};
+pub use client::{CallError, ClientConfig, ClientError, Receipt, RootChainClient, RootChainLog};
 pub use delivery_rootchain::RootEvent;
 pub use events::{decode, DecodeError, RootLog};
 pub use poller::{LogConsumer, PollError, PolledLog, Poller, PollerConfig, Tick};
+pub use root_chain::{
+    HeaderBlock, RootChainContract, SetUpdate, Submission, SubmitError, SubmitOutcome,
+};
+pub use sender::{Mined, RootChainSender, SendConfig, SendError};
 pub use verify::{is_deep_enough, verify_claim, Verdict};

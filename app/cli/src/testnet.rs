@@ -120,6 +120,11 @@ pub struct Args {
     /// Root-chain blocks a receipt must be deep before validators vote YES on it.
     #[arg(long, default_value_t = rootchains::DEV_CONFIRMATIONS, requires = "root_chain")]
     root_confirmations: u64,
+    /// Seconds a buffered checkpoint waits for its ack before a validator may drop it with a
+    /// no-ack (the checkpoint param `checkpoint_buffer_time`) [default: the span params' value,
+    /// 60 on a localnet].
+    #[arg(long, value_name = "SECONDS", requires = "root_chain")]
+    checkpoint_buffer_time: Option<u64>,
     #[command(flatten)]
     keyring: KeyringArgs,
 }
@@ -462,6 +467,12 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         if let Some(id) = bttc_chain_id {
             params.bttc_chain_id = id;
         }
+        if let Some(seconds) = args.checkpoint_buffer_time {
+            params.checkpoint_buffer_time = seconds;
+        }
+        params
+            .validate()
+            .map_err(|e| anyhow::anyhow!("--checkpoint-buffer-time: {e}"))?;
         let checkpoint = delivery_checkpoint::Genesis {
             params,
             ..delivery_checkpoint::Genesis::default()

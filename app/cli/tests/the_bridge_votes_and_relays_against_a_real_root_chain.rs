@@ -417,6 +417,7 @@ async fn the_relay_sends_each_state_sync_until_it_is_applied_and_only_then_moves
             root_chain: "eth".into(),
             stake_manager: Some([0x5a; 20]),
             state_sender: sender.0 .0,
+            root_chain_contract: None,
         },
         Arc::clone(&state),
         mempool.clone(),
@@ -525,6 +526,7 @@ async fn the_relay_ignores_logs_it_must_not_send() {
         root_chain: "eth".into(),
         stake_manager: Some([0x5a; 20]),
         state_sender: [0x33; 20], // not the contract that emitted the log
+        root_chain_contract: None,
     };
     let relay = Relay::new(
         target,
@@ -563,6 +565,7 @@ async fn the_relay_ignores_logs_it_must_not_send() {
             root_chain: "eth".into(),
             stake_manager: Some([0x5a; 20]),
             state_sender: sender.0 .0,
+            root_chain_contract: None,
         },
         state,
         Mempool::default(),
@@ -607,4 +610,54 @@ async fn the_relay_ignores_logs_it_must_not_send() {
     assert_eq!(join.validator_id, 2);
     assert_eq!(join.amount, "10");
     join.check_stateless().unwrap();
+
+    // A NewHeaderBlock from the chain's RootChain: relayed as the checkpoint ack, every field
+    // from the log; from any other contract (or with no RootChain registered): not relayed.
+    let header = delivery_bridge::events::abi::NewHeaderBlock {
+        proposer: Address::from([0x21; 20]),
+        headerBlockId: alloy_primitives::U256::from(3u64),
+        reward: alloy_primitives::U256::ZERO,
+        start: alloy_primitives::U256::from(32u64),
+        end: alloy_primitives::U256::from(47u64),
+        root: B256::repeat_byte(0x44),
+    };
+    let encoded = alloy_sol_types::SolEvent::encode_log_data(&header);
+    let mut header_log = polled.clone();
+    header_log.emitter = [0x6c; 20];
+    header_log.topics = encoded.topics().iter().map(|t| t.0).collect();
+    header_log.data = encoded.data.to_vec();
+    assert_eq!(
+        relay.message_for(&header_log),
+        None,
+        "no RootChain registered"
+    );
+    let with_root_chain = Relay::new(
+        RelayTarget {
+            root_chain: "eth".into(),
+            stake_manager: Some([0x5a; 20]),
+            state_sender: sender.0 .0,
+            root_chain_contract: Some([0x6c; 20]),
+        },
+        delivery_state(sender),
+        Mempool::default(),
+        signer(),
+        consensus_key(),
+        3,
+    );
+    let Some(Claim::CheckpointAck(ack)) = with_root_chain.message_for(&header_log) else {
+        panic!("expected the checkpoint ack");
+    };
+    assert_eq!(ack.number, 3);
+    assert_eq!(ack.proposer, vec![0x21; 20]);
+    assert_eq!((ack.start, ack.end), (32, 47));
+    assert_eq!(ack.root_hash, vec![0x44; 32]);
+    assert_eq!(ack.event.as_ref(), Some(&header_log.event));
+    assert_eq!(ack.from, signer().address().to_string());
+    ack.check_stateless().unwrap();
+    header_log.emitter = [0x6d; 20];
+    assert_eq!(
+        with_root_chain.message_for(&header_log),
+        None,
+        "another contract"
+    );
 }

@@ -19,7 +19,7 @@ use crate::params::Params;
 use crate::proposer::ProposerSet;
 use crate::sign;
 use crate::state;
-use crate::types::{BufferedCheckpoint, CommittedCheckpoint};
+use crate::types::{check_accounts, BufferedCheckpoint, CommittedCheckpoint};
 
 /// One root chain's checkpoint state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +82,9 @@ fn validate_chain(c: &ChainGenesis) -> Result<()> {
     for committed in &c.checkpoints {
         let cp = &committed.checkpoint;
         cp.check().map_err(CheckpointError::InvalidGenesis)?;
+        check_accounts(&committed.accounts, &cp.account_root_hash).map_err(|e| {
+            CheckpointError::InvalidGenesis(format!("{name}: checkpoint {}: {e}", cp.number))
+        })?;
         if &cp.root_chain != name {
             return bad(format!(
                 "{name}: checkpoint {} names root chain {}",
@@ -127,6 +130,8 @@ fn validate_chain(c: &ChainGenesis) -> Result<()> {
     if let Some(b) = &c.buffer {
         let cp = &b.checkpoint;
         cp.check().map_err(CheckpointError::InvalidGenesis)?;
+        check_accounts(&b.accounts, &cp.account_root_hash)
+            .map_err(|e| CheckpointError::InvalidGenesis(format!("{name}: buffer: {e}")))?;
         let next_number = c.ack_count.saturating_add(1);
         let next_start = c.last_end.map_or(0, |e| e.saturating_add(1));
         if &cp.root_chain != name || cp.number != next_number || cp.start != next_start {

@@ -20,7 +20,10 @@
 //! Params (JSON); one proposer set (validators by id with CometBFT proposer priorities, and the
 //! current proposer) shared by all root chains; per root chain: the buffer (at most one
 //! checkpoint in flight, with its signatures and finality), the committed checkpoints by
-//! number, the ack count (= the last acked number) and the last acked end.
+//! number, the ack count (= the last acked number) and the last acked end. Buffered and
+//! committed checkpoints keep the account set their account root commits to ([`Account`],
+//! sorted by signer; empty when unknown), which the bridge hands to the root chain's
+//! `updateValidators` (ADR 0008).
 //!
 //! # Rules
 //!
@@ -89,10 +92,12 @@
 //!   names, final BTTC head, &|n| header of block n from the app's BttcBlock records, active
 //!   set)`. Put `ctx.take_events()` in the block events. Errors other than
 //!   [`CheckpointError::Store`] from these calls mean a bad input or a broken invariant.
-//! - **Bridge**: watch `checkpoint.final` (or query `buffer/<chain>`); when its `proposer` is
-//!   our signer, submit `sign_data` with `signatures/<chain>` to that chain's RootChain; turn
-//!   each `NewHeaderBlock` into a [`MsgCheckpointAck`]; send a [`MsgCheckpointNoAck`] when the
-//!   buffer is older than `checkpoint_buffer_time` (on `checkpoint/9`, retry later).
+//! - **Bridge** (done in `deliveryd_bridge::checkpoints` and the relay): when the buffer is
+//!   final and its `proposer` is our signer, submit `sign_data` with its signatures to that
+//!   chain's RootChain (after `updateValidators` with the previous checkpoint's account set
+//!   when the contract holds an older set); turn each `NewHeaderBlock` into a
+//!   [`MsgCheckpointAck`]; send a [`MsgCheckpointNoAck`] when the buffer is older than
+//!   `checkpoint_buffer_time` (on `checkpoint/9`, retry later).
 //! - **Queries**: route `custom/checkpoint/<path>` to [`CheckpointModule`]'s `query`
 //!   ([`query`]).
 //!
@@ -131,5 +136,5 @@ pub use params::Params;
 pub use proposer::{ProposerSet, ProposerValidator};
 pub use state::{ack_count, buffer, committed, current_proposer, last_end, latest, next_start};
 pub use types::{
-    BufferedCheckpoint, Checkpoint, CheckpointSignature, CommittedCheckpoint, SetMember,
+    Account, BufferedCheckpoint, Checkpoint, CheckpointSignature, CommittedCheckpoint, SetMember,
 };

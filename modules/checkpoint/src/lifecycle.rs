@@ -19,7 +19,9 @@ use crate::event;
 use crate::merkle::{self, Hash, Header};
 use crate::sign;
 use crate::state;
-use crate::types::{check_set, BufferedCheckpoint, Checkpoint, CheckpointSignature, SetMember};
+use crate::types::{
+    check_set, Account, BufferedCheckpoint, Checkpoint, CheckpointSignature, SetMember,
+};
 
 /// Reads Delivery's record of the finalized BTTC block with this number (`None`: not
 /// recorded).
@@ -101,7 +103,8 @@ pub fn block_proof(
 /// (`final_head - next_start + 1 >= avg`; the first checkpoint starts at block 0), buffers a
 /// checkpoint of
 /// `start = next_start`, `end = min(final_head, start + max_checkpoint_length - 1)`, with the
-/// current proposer and the account root of `active_set`, and emits `checkpoint.created`.
+/// current proposer and the account root of `active_set` (the set itself, sorted by signer, is
+/// kept with the checkpoint), and emits `checkpoint.created`.
 /// Returns the checkpoints made.
 ///
 /// First it syncs the proposer set with `active_set` ([`sync_proposer`]). With an empty
@@ -121,8 +124,16 @@ pub fn maybe_create<S: StateWrite + ?Sized>(
     let params = state::params(state)?;
     let proposer = state::current_proposer(state)?
         .ok_or_else(|| CheckpointError::InvalidSet("the proposer set has no proposer".into()))?;
-    let accounts: Vec<(Address, u64)> = active_set.iter().map(|m| (m.signer, m.power)).collect();
-    let account_root = merkle::account_root(&accounts)?;
+    let mut accounts: Vec<Account> = active_set
+        .iter()
+        .map(|m| Account {
+            signer: m.signer,
+            power: m.power,
+        })
+        .collect();
+    accounts.sort();
+    let pairs: Vec<(Address, u64)> = accounts.iter().map(|a| (a.signer, a.power)).collect();
+    let account_root = merkle::account_root(&pairs)?;
     let mut roots: BTreeMap<(u64, u64), Hash> = BTreeMap::new();
     let mut created = Vec::new();
     for chain in chains {
@@ -166,6 +177,7 @@ pub fn maybe_create<S: StateWrite + ?Sized>(
             signatures: Vec::new(),
             final_height: None,
             final_time: None,
+            accounts: accounts.clone(),
         };
         state::put_buffer(state, &buffered);
         ctx.emit(event::created(&checkpoint));

@@ -987,3 +987,138 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_checkpoint_keeps_the_account_set_it_commits_to_from_buffer_to_commit() {
+    let mut s = fresh();
+    // Unequal powers, ids not in signer order: the set is kept sorted by signer.
+    let active = set(&[3, 1, 2]);
+    let (made, _) = create_on(&mut s, 1, 15, &active, &["tron", "eth"]);
+    let c = made[0].clone();
+    let mut expected: Vec<crate::Account> = active
+        .iter()
+        .map(|m| crate::Account {
+            signer: m.signer,
+            power: m.power,
+        })
+        .collect();
+    expected.sort_by_key(|a| a.signer);
+    let buffered = state::buffer(&s, "tron").unwrap().unwrap();
+    assert_eq!(buffered.accounts, expected);
+    let pairs: Vec<(Address, u64)> = expected.iter().map(|a| (a.signer, a.power)).collect();
+    assert_eq!(
+        crate::merkle::account_root(&pairs).unwrap(),
+        c.account_root_hash
+    );
+    crate::types::check_accounts(&buffered.accounts, &c.account_root_hash).unwrap();
+
+    // The buffer answer lists it.
+    let buffer: serde_json::Value = query(&s, "buffer/tron");
+    let listed = buffer["accounts"].as_array().unwrap();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[0]["signer"], expected[0].signer.to_string());
+    assert_eq!(listed[0]["power"], expected[0].power);
+
+    // An ack of the buffered checkpoint commits the set with it.
+    let out = deliver_ack(&mut s, 2, &ack_msg(&c, 0)).unwrap();
+    assert_eq!(out.committed.accounts, expected);
+    let committed: serde_json::Value = query(&s, "checkpoint/tron/1");
+    assert_eq!(committed["accounts"].as_array().unwrap().len(), 3);
+    assert_eq!(committed["accounts"][2]["power"], expected[2].power);
+    let latest: crate::CommittedCheckpoint = query(&s, "latest/tron");
+    assert_eq!(latest.accounts, expected);
+
+    // An ack the buffer does not match (a no-ack dropped it) has no set: unknown.
+    let eth = made_on(&s, "eth");
+    let t = state::buffer(&s, "eth").unwrap().unwrap().created_time;
+    deliver_no_ack(&mut s, 3, t + 60, &no_ack_msg(1, "eth"), &active).unwrap();
+    let out = deliver_ack(&mut s, 4, &ack_msg(&eth, 1)).unwrap();
+    assert!(!out.committed.matched_buffer);
+    assert!(out.committed.accounts.is_empty());
+    let committed: serde_json::Value = query(&s, "checkpoint/eth/1");
+    assert_eq!(committed["accounts"], serde_json::json!([]));
+
+    // The set survives export and import, key for key.
+    let exported = CheckpointModule::export_genesis(&s).unwrap();
+    let tron = exported
+        .chains
+        .iter()
+        .find(|c| c.root_chain == "tron")
+        .unwrap();
+    assert_eq!(tron.checkpoints[0].accounts, expected);
+    let mut imported = StateDelta::new(EmptyState);
+    CheckpointModule::init_genesis(&mut imported, &exported).unwrap();
+    assert_eq!(
+        s.prefix_raw(crate::state_key::MODULE_PREFIX).unwrap(),
+        imported
+            .prefix_raw(crate::state_key::MODULE_PREFIX)
+            .unwrap()
+    );
+}
+
+#[test]
+fn a_genesis_account_set_must_be_sorted_positive_and_match_the_account_root() {
+    let s = busy_state();
+    let good = CheckpointModule::export_genesis(&s).unwrap();
+    CheckpointModule::validate_genesis(&good).unwrap();
+    let tron = good
+        .chains
+        .iter()
+        .position(|c| c.root_chain == "tron")
+        .unwrap();
+    let eth = good
+        .chains
+        .iter()
+        .position(|c| c.root_chain == "eth")
+        .unwrap();
+    assert_eq!(good.chains[tron].checkpoints[0].accounts.len(), 3);
+    assert_eq!(good.chains[eth].buffer.as_ref().unwrap().accounts.len(), 3);
+
+    let refused = |mutate: &dyn Fn(&mut Genesis), why: &str| {
+        let mut g = good.clone();
+        mutate(&mut g);
+        let err = CheckpointModule::validate_genesis(&g).unwrap_err();
+        assert!(err.contains(why), "{why}: {err}");
+    };
+    refused(
+        &|g| g.chains[tron].checkpoints[1].accounts[0].power += 1,
+        "is not the account root",
+    );
+    refused(
+        &|g| g.chains[tron].checkpoints[0].accounts.swap(0, 1),
+        "strictly ascending",
+    );
+    refused(
+        &|g| g.chains[eth].buffer.as_mut().unwrap().accounts[1].power = 0,
+        "power 0",
+    );
+    refused(
+        &|g| {
+            g.chains[eth].buffer.as_mut().unwrap().accounts.pop();
+        },
+        "buffer: accounts",
+    );
+    // No set at all is accepted: unknown (a genesis from before the sets were kept).
+    let mut old = good.clone();
+    old.chains[tron].checkpoints[0].accounts.clear();
+    old.chains[eth].buffer.as_mut().unwrap().accounts.clear();
+    CheckpointModule::validate_genesis(&old).unwrap();
+    let json = serde_json::to_value(&old).unwrap();
+    let mut without = json.clone();
+    without["chains"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .for_each(|c| {
+            if let Some(b) = c.get_mut("buffer") {
+                b.as_object_mut().unwrap().remove("accounts");
+            }
+        });
+    let parsed: Genesis = serde_json::from_value(without).unwrap();
+    assert!(parsed.chains[eth]
+        .buffer
+        .as_ref()
+        .unwrap()
+        .accounts
+        .is_empty());
+}

@@ -121,6 +121,50 @@ impl Checkpoint {
     }
 }
 
+/// A validator as a checkpoint's account root commits to it: the leaf
+/// `keccak256(abi.encode(signer, power))`. A checkpoint keeps its set sorted by signer, what
+/// `RootChain.updateValidators(signers, powers)` takes once the checkpoint is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// The validator's signer address.
+    pub signer: Address,
+    /// Its voting power (> 0).
+    pub power: u64,
+}
+
+/// Checks an account set a checkpoint keeps: signers strictly ascending, powers > 0, and its
+/// root equal to `account_root`. An empty set is accepted (unknown: a checkpoint acked from
+/// the root chain without a buffer).
+pub fn check_accounts(accounts: &[Account], account_root: &Hash) -> Result<(), String> {
+    if accounts.is_empty() {
+        return Ok(());
+    }
+    if let Some(pair) = accounts
+        .windows(2)
+        .find(|w| matches!(w, [a, b] if a.signer >= b.signer))
+    {
+        let signer = pair.get(1).map_or(Address([0; 20]), |a| a.signer);
+        return Err(format!(
+            "accounts: signer {signer} is not above the one before it (expected strictly \
+             ascending signers)"
+        ));
+    }
+    if let Some(a) = accounts.iter().find(|a| a.power == 0) {
+        return Err(format!("accounts: signer {} has power 0", a.signer));
+    }
+    let pairs: Vec<(Address, u64)> = accounts.iter().map(|a| (a.signer, a.power)).collect();
+    let root = crate::merkle::account_root(&pairs).map_err(|e| e.to_string())?;
+    if &root != account_root {
+        return Err(format!(
+            "accounts: their root 0x{} is not the account root 0x{}",
+            hex::encode(root),
+            hex::encode(account_root)
+        ));
+    }
+    Ok(())
+}
+
 /// One validator's signature over a checkpoint's sign hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,6 +197,10 @@ pub struct BufferedCheckpoint {
     /// The Delivery block time of `final_height`.
     #[serde(default)]
     pub final_time: Option<i64>,
+    /// The validator set the account root commits to, sorted by signer: what the bridge
+    /// hands to `RootChain.updateValidators` once the checkpoint is accepted.
+    #[serde(default)]
+    pub accounts: Vec<Account>,
 }
 
 impl BufferedCheckpoint {
@@ -176,6 +224,10 @@ pub struct CommittedCheckpoint {
     /// accepted a checkpoint Delivery no longer buffered (dropped by a no-ack after it was
     /// submitted): then `account_root_hash` is zero (unknown here).
     pub matched_buffer: bool,
+    /// The validator set the account root commits to, sorted by signer (the buffer's); empty
+    /// when unknown (`matched_buffer` false).
+    #[serde(default)]
+    pub accounts: Vec<Account>,
 }
 
 /// A member of the active validator set as the app hands it in (staking's active set).
@@ -272,6 +324,17 @@ pub struct SignatureRecord {
     pub signature: Vec<u8>,
 }
 
+/// An account (signer, power) on disk.
+#[derive(Clone, PartialEq, Eq, prost::Message)]
+pub struct AccountRecord {
+    /// 20-byte signer.
+    #[prost(bytes = "vec", tag = "1")]
+    pub signer: Vec<u8>,
+    /// Power.
+    #[prost(uint64, tag = "2")]
+    pub power: u64,
+}
+
 /// A buffered checkpoint on disk.
 #[derive(Clone, PartialEq, Eq, prost::Message)]
 pub struct BufferRecord {
@@ -293,6 +356,9 @@ pub struct BufferRecord {
     /// Final at time.
     #[prost(int64, optional, tag = "6")]
     pub final_time: Option<i64>,
+    /// The account set, by signer.
+    #[prost(message, repeated, tag = "7")]
+    pub accounts: Vec<AccountRecord>,
 }
 
 /// A committed checkpoint on disk.
@@ -310,6 +376,31 @@ pub struct CommittedRecord {
     /// Whether the ack matched the buffer.
     #[prost(bool, tag = "4")]
     pub matched_buffer: bool,
+    /// The account set, by signer (empty: unknown).
+    #[prost(message, repeated, tag = "5")]
+    pub accounts: Vec<AccountRecord>,
+}
+
+fn account_records(accounts: &[Account]) -> Vec<AccountRecord> {
+    accounts
+        .iter()
+        .map(|a| AccountRecord {
+            signer: a.signer.as_bytes().to_vec(),
+            power: a.power,
+        })
+        .collect()
+}
+
+fn accounts_from(records: &[AccountRecord]) -> Result<Vec<Account>> {
+    records
+        .iter()
+        .map(|a| {
+            Ok(Account {
+                signer: Address(array("account signer", &a.signer)?),
+                power: a.power,
+            })
+        })
+        .collect()
 }
 
 fn corrupt(what: &str, detail: impl std::fmt::Display) -> CheckpointError {
@@ -371,6 +462,7 @@ impl From<&BufferedCheckpoint> for BufferRecord {
                 .collect(),
             final_height: b.final_height,
             final_time: b.final_time,
+            accounts: account_records(&b.accounts),
         }
     }
 }
@@ -399,6 +491,7 @@ impl TryFrom<BufferRecord> for BufferedCheckpoint {
             signatures,
             final_height: r.final_height,
             final_time: r.final_time,
+            accounts: accounts_from(&r.accounts)?,
         })
     }
 }
@@ -410,6 +503,7 @@ impl From<&CommittedCheckpoint> for CommittedRecord {
             acked_height: c.acked_height,
             acked_time: c.acked_time,
             matched_buffer: c.matched_buffer,
+            accounts: account_records(&c.accounts),
         }
     }
 }
@@ -425,6 +519,7 @@ impl TryFrom<CommittedRecord> for CommittedCheckpoint {
             acked_height: r.acked_height,
             acked_time: r.acked_time,
             matched_buffer: r.matched_buffer,
+            accounts: accounts_from(&r.accounts)?,
         })
     }
 }

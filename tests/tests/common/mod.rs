@@ -12,7 +12,9 @@
 )]
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+pub mod checkpoints;
 pub mod claims;
+pub mod exits;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -198,7 +200,7 @@ impl BttcNet {
     /// Starts the network: 4 validators, localnet span params (sprint 4, span 16, timeout 3,
     /// 4 misses), `producers` per span, Delivery blocks every `block_ms`.
     pub async fn start(producers: u32, block_ms: u64) -> Self {
-        Self::start_inner(producers, block_ms, false, 0).await
+        Self::start_inner(producers, block_ms, false, 0, &[]).await
     }
 
     /// Like `start`, after two dev root chains: `bttc dev --root-chain tron` (staking: it stakes
@@ -206,16 +208,23 @@ impl BttcNet {
     /// RootChain whose genesis set is those signers, both in every node's genesis and app.toml
     /// [bridge] (on), the way `scripts/localnet up` does it.
     pub async fn start_with_root_chains(producers: u32, block_ms: u64) -> Self {
-        Self::start_inner(producers, block_ms, true, 0).await
+        Self::start_inner(producers, block_ms, true, 0, &[]).await
     }
 
     /// Like `start_with_root_chains`, plus `full_nodes` nodes (node4…) that are not staked:
     /// `deliveryd testnet --full-nodes`, each with its own engine and bridge.
     pub async fn start_with_full_nodes(producers: u32, block_ms: u64, full_nodes: u16) -> Self {
-        Self::start_inner(producers, block_ms, true, full_nodes).await
+        Self::start_inner(producers, block_ms, true, full_nodes, &[]).await
     }
 
-    async fn start_inner(producers: u32, block_ms: u64, with_roots: bool, full_nodes: u16) -> Self {
+    /// `testnet_extra`: more `deliveryd testnet` arguments (e.g. `--checkpoint-buffer-time`).
+    async fn start_inner(
+        producers: u32,
+        block_ms: u64,
+        with_roots: bool,
+        full_nodes: u16,
+        testnet_extra: &[&str],
+    ) -> Self {
         if real_cometbft().is_some() {
             eprintln!(
                 "NOTE: a cometbft binary is available, but this test runs the four validators on \
@@ -323,6 +332,7 @@ impl BttcNet {
             &full_nodes_s,
         ];
         args.extend(root_args.iter().map(String::as_str));
+        args.extend_from_slice(testnet_extra);
         cli(&args).unwrap();
         let report: Value =
             serde_json::from_slice(&std::fs::read(net.join("testnet.json")).unwrap()).unwrap();
@@ -366,6 +376,16 @@ impl BttcNet {
         config.block_interval = Duration::from_millis(block_ms);
         config.rpc_listen = Some(format!("127.0.0.1:{conductor_rpc_port}").parse().unwrap());
         config.connect_timeout = Duration::from_secs(30);
+        // Each node's own CometBFT RPC (its rpc_laddr), as `deliveryd conduct` serves them: a
+        // query there answers from that node's app.
+        config.node_rpc_listen = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let port = n["ports"]["rpc"].as_u64().unwrap();
+                (i, format!("127.0.0.1:{port}").parse().unwrap())
+            })
+            .collect();
         let conductor = Conductor::start(config).await.unwrap();
         Self {
             dir,
@@ -383,12 +403,28 @@ impl BttcNet {
         }
     }
 
+    /// Node `i`'s own CometBFT RPC URL (served by the conductor from that node's app).
+    pub fn node_rpc(&self, i: usize) -> String {
+        format!(
+            "http://127.0.0.1:{}",
+            self.nodes[i]["ports"]["rpc"].as_u64().unwrap()
+        )
+    }
+
     /// The Delivery query `args` (after `query`), as JSON, through the conductor's RPC.
     pub fn query(&self, args: &[&str]) -> Value {
         let home = self.homes[0].display().to_string();
         let mut all = vec!["--home", &home, "query", "--node", &self.conductor_url];
         all.extend_from_slice(args);
         tokio::task::block_in_place(|| cli_json(&all)).unwrap()
+    }
+
+    /// Like [`Self::query`], `None` when the query fails (e.g. no span covers a height yet).
+    pub fn try_query(&self, args: &[&str]) -> Option<Value> {
+        let home = self.homes[0].display().to_string();
+        let mut all = vec!["--home", &home, "query", "--node", &self.conductor_url];
+        all.extend_from_slice(args);
+        tokio::task::block_in_place(|| cli_json(&all)).ok()
     }
 
     /// Index of the node whose signer is `signer`.

@@ -7,13 +7,16 @@
 //! | `MsgSignerUpdate` | `SignerChange` | validator_id, new_signer_pubkey (and its address = the log's new signer), nonce |
 //! | `MsgValidatorExit` | `UnstakeInit` | validator_id, deactivation_epoch, nonce |
 //! | `MsgEventRecord` | `StateSynced` | id, contract, data |
+//! | `MsgCheckpointAck` | `NewHeaderBlock` (the chain's RootChain) | number (= headerBlockId), proposer, start, end, root_hash |
 //!
 //! The join's `consensus_pubkey` is not on the root chain (the joining validator's own key;
 //! `from` = signer binds it). Amounts compare as canonical decimals (the log's value printed
-//! in base 10), so `"0100"` is not `100`.
+//! in base 10), so `"0100"` is not `100`. The `NewHeaderBlock`'s `reward` has no field in the
+//! ack (BTTC's RootChain always emits 0).
 
 use delivery_auth::AnyMsg;
 use delivery_bridge::{RootEvent, RootLog};
+use delivery_checkpoint::MsgCheckpointAck;
 use delivery_clerk::MsgEventRecord;
 use delivery_module::crypto::PublicKey;
 use delivery_module::Msg;
@@ -33,6 +36,8 @@ pub enum Claim {
     Exit(MsgValidatorExit),
     /// Claims `StateSynced`.
     EventRecord(MsgEventRecord),
+    /// Claims `NewHeaderBlock`.
+    CheckpointAck(MsgCheckpointAck),
 }
 
 /// Which root contract emits a claim's event.
@@ -42,6 +47,8 @@ pub enum Emitter {
     StakeManager,
     /// The chain's StateSender.
     StateSender,
+    /// The chain's RootChain (checkpoints).
+    RootChain,
 }
 
 impl Claim {
@@ -58,6 +65,7 @@ impl Claim {
             MsgSignerUpdate::TYPE_URL => dec(v).map(Claim::SignerUpdate),
             MsgValidatorExit::TYPE_URL => dec(v).map(Claim::Exit),
             MsgEventRecord::TYPE_URL => dec(v).map(Claim::EventRecord),
+            MsgCheckpointAck::TYPE_URL => dec(v).map(Claim::CheckpointAck),
             _ => None,
         }
     }
@@ -70,6 +78,7 @@ impl Claim {
             Claim::SignerUpdate(m) => AnyMsg::pack(m),
             Claim::Exit(m) => AnyMsg::pack(m),
             Claim::EventRecord(m) => AnyMsg::pack(m),
+            Claim::CheckpointAck(m) => AnyMsg::pack(m),
         }
     }
 
@@ -81,6 +90,7 @@ impl Claim {
             Claim::SignerUpdate(_) => "MsgSignerUpdate",
             Claim::Exit(_) => "MsgValidatorExit",
             Claim::EventRecord(_) => "MsgEventRecord",
+            Claim::CheckpointAck(_) => "MsgCheckpointAck",
         }
     }
 
@@ -93,6 +103,7 @@ impl Claim {
             Claim::SignerUpdate(m) => m.event.as_ref(),
             Claim::Exit(m) => m.event.as_ref(),
             Claim::EventRecord(m) => m.event.as_ref(),
+            Claim::CheckpointAck(m) => m.event.as_ref(),
         }
     }
 
@@ -100,6 +111,7 @@ impl Claim {
     pub fn emitter_kind(&self) -> Emitter {
         match self {
             Claim::EventRecord(_) => Emitter::StateSender,
+            Claim::CheckpointAck(_) => Emitter::RootChain,
             _ => Emitter::StakeManager,
         }
     }
@@ -108,6 +120,14 @@ impl Claim {
     pub fn emitter(&self, chain: &RootChainConfig) -> Result<[u8; 20], String> {
         match self.emitter_kind() {
             Emitter::StateSender => Ok(chain.state_sender),
+            Emitter::RootChain => chain.root_chain_contract.ok_or_else(|| {
+                format!(
+                    "root chain {} has no RootChain contract in the registry: a {} cannot come \
+                     from it",
+                    chain.name,
+                    self.name()
+                )
+            }),
             Emitter::StakeManager => chain.stake_manager.ok_or_else(|| {
                 format!(
                     "root chain {} has no StakeManager (it is not the staking chain): a {} cannot come from it",
@@ -203,6 +223,23 @@ impl Claim {
                 eq("id", &m.id, id)?;
                 eq_bytes("contract", &m.contract, contract_address)?;
                 eq_bytes("data", &m.data, data)
+            }
+            (
+                Claim::CheckpointAck(m),
+                RootLog::NewHeaderBlock {
+                    proposer,
+                    header_block_id,
+                    start,
+                    end,
+                    root,
+                    ..
+                },
+            ) => {
+                eq("number (headerBlockId)", &m.number, header_block_id)?;
+                eq_bytes("proposer", &m.proposer, proposer)?;
+                eq("start", &m.start, start)?;
+                eq("end", &m.end, end)?;
+                eq_bytes("root_hash", &m.root_hash, root)
             }
             (claim, log) => Err(format!(
                 "{} claims a different event: the log is {}",
@@ -516,6 +553,77 @@ mod tests {
                 ("data", s(|m| m.data = vec![1, 2, 3, 0])),
             ],
         );
+    }
+
+    #[test]
+    fn a_checkpoint_ack_matches_its_new_header_block_field_by_field() {
+        let log = RootLog::NewHeaderBlock {
+            proposer: [0x21; 20],
+            header_block_id: 3,
+            reward: U256::ZERO,
+            start: 32,
+            end: 47,
+            root: [0x44; 32],
+        };
+        let truth = Claim::CheckpointAck(MsgCheckpointAck {
+            from: key(1).address().to_string(),
+            event: Some(event()),
+            number: 3,
+            proposer: vec![0x21; 20],
+            start: 32,
+            end: 47,
+            root_hash: vec![0x44; 32],
+        });
+        let s = |f: fn(&mut MsgCheckpointAck)| -> Box<dyn Fn(&mut Claim)> {
+            Box::new(move |c| {
+                if let Claim::CheckpointAck(m) = c {
+                    f(m)
+                }
+            })
+        };
+        each_mismatch_is_no(
+            &truth,
+            &log,
+            vec![
+                ("number", s(|m| m.number = 4)),
+                ("number", s(|m| m.number = 2)),
+                ("proposer", s(|m| m.proposer = vec![0x22; 20])),
+                ("proposer", s(|m| m.proposer = vec![0x21; 19])),
+                ("start", s(|m| m.start = 31)),
+                ("end", s(|m| m.end = 48)),
+                ("root_hash", s(|m| m.root_hash = vec![0x45; 32])),
+                ("root_hash", s(|m| m.root_hash = vec![0x44; 33])),
+            ],
+        );
+        // Any reward matches (the message has none).
+        let mut rewarded = log.clone();
+        if let RootLog::NewHeaderBlock { reward, .. } = &mut rewarded {
+            *reward = U256::from(5u64);
+        }
+        truth.compare(&rewarded).unwrap();
+        // An ack is not a state sync, nor the other way round.
+        let synced = RootLog::StateSynced {
+            id: 3,
+            contract_address: [0; 20],
+            data: vec![],
+        };
+        assert!(truth.compare(&synced).unwrap_err().contains("StateSynced"));
+        // It comes from the chain's RootChain, and round-trips through its packed form.
+        assert_eq!(truth.emitter_kind(), Emitter::RootChain);
+        assert_eq!(Claim::from_any(&truth.to_any()), Some(truth.clone()));
+        let mut chain = delivery_rootchain::RootChainConfig {
+            name: "eth".into(),
+            kind: delivery_rootchain::RootChainKind::Eth,
+            chain_id: 1,
+            stake_manager: None,
+            state_sender: [1; 20],
+            root_chain_manager: [2; 20],
+            root_chain_contract: Some([3; 20]),
+            confirmations: 1,
+        };
+        assert_eq!(truth.emitter(&chain), Ok([3; 20]));
+        chain.root_chain_contract = None;
+        assert!(truth.emitter(&chain).unwrap_err().contains("no RootChain"));
     }
 
     #[test]

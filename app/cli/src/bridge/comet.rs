@@ -1,4 +1,4 @@
-//! [`CometRpc`]: CometBFT's `broadcast_tx_sync` over its JSON-RPC (async).
+//! [`CometRpc`]: CometBFT's `broadcast_tx_sync` and `status` over its JSON-RPC (async).
 
 use std::time::Duration;
 
@@ -56,6 +56,37 @@ impl CometRpc {
     }
 }
 
+/// Reads `(latest_block_height, latest_block_time as Unix seconds)` of a `status` result.
+pub fn parse_status(result: &Value) -> Result<(u64, i64), String> {
+    let sync = result
+        .get("sync_info")
+        .ok_or_else(|| "status has no sync_info".to_string())?;
+    let height = sync
+        .get("latest_block_height")
+        .and_then(|h| match h {
+            Value::String(s) => s.parse().ok(),
+            Value::Number(n) => n.as_u64(),
+            _ => None,
+        })
+        .ok_or_else(|| format!("status latest_block_height is not a number: {sync}"))?;
+    let time = sync
+        .get("latest_block_time")
+        .and_then(Value::as_str)
+        .ok_or_else(|| "status has no latest_block_time".to_string())?;
+    Ok((height, unix_seconds(time)?))
+}
+
+/// Unix seconds of an RFC 3339 time (`2024-05-01T10:00:00.123456789Z`).
+#[allow(clippy::disallowed_types, clippy::disallowed_methods)] // parsing a given time, not reading the clock
+fn unix_seconds(text: &str) -> Result<i64, String> {
+    let t = humantime::parse_rfc3339(text)
+        .map_err(|e| format!("block time {text:?} is not an RFC 3339 time: {e}"))?;
+    let since = t
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map_err(|_| format!("block time {text:?} is before 1970"))?;
+    i64::try_from(since.as_secs()).map_err(|_| format!("block time {text:?} is too far ahead"))
+}
+
 /// Reads the CheckTx outcome of a `broadcast_tx_sync` result.
 pub fn parse_check_tx(result: &Value) -> Result<CheckTxOutcome, String> {
     let code = match result.get("code") {
@@ -90,6 +121,10 @@ impl Broadcast for CometRpc {
             .await?;
         parse_check_tx(&result)
     }
+
+    async fn latest_block(&self) -> Result<(u64, i64), String> {
+        parse_status(&self.call("status", json!({})).await?)
+    }
 }
 
 #[cfg(test)]
@@ -111,5 +146,19 @@ mod tests {
         assert!(parse_check_tx(&json!({"code": -1})).is_err());
         assert!(parse_check_tx(&json!({"code": [1]})).is_err());
         assert!(CometRpc::new("localhost:26657", Duration::from_secs(1)).is_err());
+    }
+
+    #[test]
+    fn status_gives_the_latest_height_and_time() {
+        let status = json!({"sync_info": {"latest_block_height": "42", "latest_block_time": "2024-05-01T10:00:07.123456789Z"}});
+        assert_eq!(parse_status(&status).unwrap(), (42, 1_714_557_607));
+        let plain = json!({"sync_info": {"latest_block_height": 7, "latest_block_time": "1970-01-01T00:00:09Z"}});
+        assert_eq!(parse_status(&plain).unwrap(), (7, 9));
+        assert!(parse_status(&json!({})).is_err());
+        assert!(parse_status(&json!({"sync_info": {"latest_block_height": "x", "latest_block_time": "1970-01-01T00:00:09Z"}})).is_err());
+        assert!(parse_status(
+            &json!({"sync_info": {"latest_block_height": "1", "latest_block_time": "yesterday"}})
+        )
+        .is_err());
     }
 }

@@ -11,7 +11,11 @@
 //! - [`relay`]: [`Relay`], the poller's consumer: root logs become Delivery messages, signed by
 //!   the node's signer key and broadcast to CometBFT; the cursor moves only once every relevant
 //!   event of a range is applied in Delivery state.
-//! - [`comet`]: the CometBFT RPC `broadcast_tx_sync` client ([`comet::CometRpc`]).
+//! - [`checkpoints`]: the checkpoint duties per root chain: [`checkpoints::Submitter`] (the
+//!   proposer submits final checkpoints to the chain's RootChain, updating its validator set
+//!   first when needed) and [`checkpoints::NoAcker`] (a no-ack once the buffer time passed).
+//! - [`comet`]: the CometBFT RPC client: `broadcast_tx_sync` and `status`
+//!   ([`comet::CometRpc`]).
 //! - [`service`]: wiring at `deliveryd start --bridge`: chain-id checks, one poller per root
 //!   chain, the verifier's clients.
 //! - [`state`]: [`CommittedState`], the latest committed Delivery state as the bridge reads it.
@@ -20,6 +24,7 @@
 //! transactions. Root-chain and CometBFT answers are adversarial: errors and verdicts, never
 //! panics.
 
+pub mod checkpoints;
 pub mod claim;
 pub mod comet;
 pub mod config;

@@ -6,6 +6,7 @@
 //! | StateSender `StateSynced` | `MsgEventRecord` |
 //! | StakeManager `StakeUpdate` / `SignerChange` / `UnstakeInit` | `MsgStakeUpdate` / `MsgSignerUpdate` / `MsgValidatorExit` |
 //! | StakeManager `Staked` | `MsgValidatorJoin`, only when the staked signer is this node's signer (it carries this node's ed25519 consensus key) |
+//! | RootChain `NewHeaderBlock` | `MsgCheckpointAck` (every validator relays it, like a state sync) |
 //! | anything else (`Unstaked`, `NewRegistration`, a log from the wrong contract) | ignored |
 //!
 //! **No event missed, none applied twice.** A range is accepted (so the poller's cursor moves
@@ -15,8 +16,10 @@
 //! interval. Each time, events already applied are skipped, events sent less than
 //! `resend_after_blocks` Delivery blocks ago are left alone (an in-memory record of what was
 //! sent at which height), and the others are (re)sent. A message refused at CheckTx because
-//! it waits for its predecessor (staking code 11: nonce ahead; clerk code 5) is not recorded,
-//! so it is sent again on the next pass. Delivery itself refuses an applied event, so a
+//! it waits for its predecessor (staking code 11: nonce ahead; clerk code 5; checkpoint code 6:
+//! the previous checkpoint's ack is not applied yet) is not recorded, so it is sent again on
+//! the next pass. A checkpoint ack whose number Delivery already counts (its ack count is at
+//! least that number) counts as applied: Delivery would refuse it (`checkpoint/5`). Delivery itself refuses an applied event, so a
 //! duplicate (after a restart, or sent by another validator too) costs a fee, never a
 //! double application.
 //!
@@ -31,6 +34,7 @@ use std::sync::Arc;
 
 use delivery_auth::{build_signed_tx, SignerData};
 use delivery_bridge::{LogConsumer, PolledLog, RootLog};
+use delivery_checkpoint::MsgCheckpointAck;
 use delivery_clerk::MsgEventRecord;
 use delivery_module::error::sdk;
 use delivery_module::SecretKey;
@@ -61,6 +65,12 @@ pub trait Broadcast: Send + Sync {
     /// Broadcasts `tx` (`broadcast_tx_sync`): the CheckTx answer, or why there is none.
     fn broadcast(&self, tx: Vec<u8>)
         -> impl Future<Output = Result<CheckTxOutcome, String>> + Send;
+
+    /// The latest Delivery block's height and time (Unix seconds), as the node reports it
+    /// (CometBFT's `status`). The default says it is unknown.
+    fn latest_block(&self) -> impl Future<Output = Result<(u64, i64), String>> + Send {
+        async { Err("this broadcaster does not know the latest block".to_string()) }
+    }
 }
 
 /// Why the relay did not accept a range.
@@ -98,6 +108,8 @@ pub struct RelayTarget {
     pub stake_manager: Option<[u8; 20]>,
     /// Its StateSender.
     pub state_sender: [u8; 20],
+    /// Its RootChain (checkpoints), if it takes checkpoints.
+    pub root_chain_contract: Option<[u8; 20]>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -255,6 +267,22 @@ impl<S: CommittedState, B: Broadcast> Relay<S, B> {
                     nonce,
                 })
             }
+            RootLog::NewHeaderBlock {
+                proposer,
+                header_block_id,
+                start,
+                end,
+                root,
+                ..
+            } => Claim::CheckpointAck(MsgCheckpointAck {
+                from,
+                event,
+                number: header_block_id,
+                proposer: proposer.to_vec(),
+                start,
+                end,
+                root_hash: root.to_vec(),
+            }),
             RootLog::Unstaked { .. }
             | RootLog::NewRegistration { .. }
             | RootLog::TokenMapped { .. }
@@ -263,6 +291,7 @@ impl<S: CommittedState, B: Broadcast> Relay<S, B> {
         let expected = match claim.emitter_kind() {
             Emitter::StateSender => Some(self.target.state_sender),
             Emitter::StakeManager => self.target.stake_manager,
+            Emitter::RootChain => self.target.root_chain_contract,
         };
         if expected != Some(log.emitter) {
             tracing::warn!(root_chain = %self.target.root_chain, event = %log.event.describe(), emitter = %hex::encode(log.emitter), "ignoring a {} log from a contract that does not emit it", claim.name());
@@ -285,10 +314,17 @@ impl<S: CommittedState, B: Broadcast> Relay<S, B> {
                 continue;
             };
             let key = (log.event.block_number, log.event.log_index);
-            let applied = log
+            let mut applied = log
                 .event
                 .is_applied(&view)
                 .map_err(|e| RelayError::State(e.to_string()))?;
+            if let Claim::CheckpointAck(m) = &claim {
+                // Delivery counts it already (e.g. acked through another event): it would
+                // refuse the ack, and nothing is left to do.
+                let count = delivery_checkpoint::ack_count(&view, &self.target.root_chain)
+                    .map_err(|e| RelayError::State(e.to_string()))?;
+                applied = applied || m.number <= count;
+            }
             if applied {
                 if let Some(s) = self.sent.remove(&key) {
                     tracing::info!(root_chain = %self.target.root_chain, event = %log.event.describe(), msg = claim.name(), tx = %hex::encode_upper(s.tx_hash), "root event applied in Delivery");
@@ -397,7 +433,8 @@ impl<S: CommittedState, B: Broadcast> Relay<S, B> {
                     );
                 }
                 ("staking", delivery_staking::CODE_NONCE_AHEAD)
-                | ("clerk", delivery_clerk::error::codes::AWAITS_PREDECESSOR) => {
+                | ("clerk", delivery_clerk::error::codes::AWAITS_PREDECESSOR)
+                | ("checkpoint", delivery_checkpoint::error::codes::ACK_AHEAD) => {
                     return Ok(Outcome::WaitsForPredecessor(out.log));
                 }
                 _ => {
@@ -458,7 +495,7 @@ impl<S: CommittedState, B: Broadcast> Relay<S, B> {
 }
 
 /// The sequence in `account sequence mismatch for X: expected N, got M`.
-fn expected_sequence(log: &str) -> Option<u64> {
+pub(crate) fn expected_sequence(log: &str) -> Option<u64> {
     let rest = log.split("expected ").nth(1)?;
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()

@@ -8,23 +8,27 @@
 //!    checked again in the background: a root-chain outage must not stop a validator).
 //! 3. [`BridgeService::spawn`]: per chain, a task waits until the chain is in the params and
 //!    its chain id is confirmed, then hands the client to the verifier and runs a [`Poller`]
-//!    (StakeManager + StateSender, confirmations from the params, cursor
-//!    `<data dir>/bridge/<chain>.cursor`) feeding a [`Relay`].
+//!    (StakeManager + StateSender + RootChain, confirmations from the params, cursor
+//!    `<data dir>/bridge/<chain>.cursor`) feeding a [`Relay`]; beside it the checkpoint
+//!    duties ([`crate::checkpoints`]): a [`Submitter`] (when the chain has a RootChain) and a
+//!    [`NoAcker`], on the same poll interval.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use delivery_abci::CancellationToken;
-use delivery_bridge::events::{STAKE_MANAGER_TOPICS, STATE_SENDER_TOPICS};
+use delivery_bridge::events::{ROOT_CHAIN_TOPICS, STAKE_MANAGER_TOPICS, STATE_SENDER_TOPICS};
 use delivery_bridge::{
-    CacheConfig, ClientConfig, ClientError, Poller, PollerConfig, RootChainClient, VerdictCache,
+    CacheConfig, ClientConfig, ClientError, Poller, PollerConfig, RootChainClient,
+    RootChainContract, RootChainSender, SendConfig, VerdictCache,
 };
 use delivery_module::SecretKey;
 use delivery_rootchain::RootChainConfig;
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
+use crate::checkpoints::{NoAcker, Submitter};
 use crate::config::{BridgeConfig, RootChainEndpoint};
 use crate::relay::{Broadcast, Relay, RelayTarget};
 use crate::state::CommittedState;
@@ -236,7 +240,7 @@ impl<S: CommittedState> ChainTask<S> {
         }
     }
 
-    async fn run<B: Broadcast + 'static>(
+    async fn run<B: Broadcast + Clone + 'static>(
         self,
         broadcaster: B,
         key: SecretKey,
@@ -253,12 +257,47 @@ impl<S: CommittedState> ChainTask<S> {
             addresses.push(sm);
             topics.extend_from_slice(&STAKE_MANAGER_TOPICS);
         }
+        if let Some(rc) = chain.root_chain_contract {
+            addresses.push(rc);
+            topics.extend_from_slice(&ROOT_CHAIN_TOPICS);
+        }
         let target = RelayTarget {
             root_chain: chain.name.clone(),
             stake_manager: chain.stake_manager,
             state_sender: chain.state_sender,
+            root_chain_contract: chain.root_chain_contract,
         };
         let signer = key.address();
+        // The checkpoint duties: submit this node's final checkpoints, no-ack stale ones.
+        let contract = chain.root_chain_contract.map(|address| {
+            let sender = RootChainSender::new(
+                self.client.clone(),
+                key.clone(),
+                chain.chain_id,
+                SendConfig::default(),
+            );
+            RootChainContract::new(sender, address)
+        });
+        let mut duties = Vec::new();
+        match &contract {
+            Some(c) => {
+                let submitter =
+                    Submitter::new(chain.name.clone(), Arc::clone(&self.state), c.clone());
+                duties.push(tokio::spawn(submitter.run(self.interval, shutdown.clone())));
+            }
+            None => {
+                tracing::warn!(root_chain = %chain.name, "the registry names no RootChain contract for this chain: no checkpoints are submitted to it or acked from it")
+            }
+        }
+        let no_acker = NoAcker::new(
+            chain.name.clone(),
+            Arc::clone(&self.state),
+            broadcaster.clone(),
+            key.clone(),
+            contract,
+            self.resend_after_blocks,
+        );
+        duties.push(tokio::spawn(no_acker.run(self.interval, shutdown.clone())));
         let relay = Relay::new(
             target,
             Arc::clone(&self.state),
@@ -289,5 +328,8 @@ impl<S: CommittedState> ChainTask<S> {
         tracing::info!(root_chain = %chain.name, endpoint = self.client.endpoint(), %signer, confirmations = chain.confirmations, relay_margin = RELAY_MARGIN_BLOCKS, next_block = poller.next_block(), "bridge running: voting on and relaying this root chain's events");
         let token = shutdown.clone();
         poller.run(async move { token.cancelled().await }).await;
+        for duty in duties {
+            let _ = duty.await;
+        }
     }
 }

@@ -9,9 +9,10 @@
 //! Effect: the checkpoint is committed under its number, the ack count becomes `number`, the
 //! last end `end`, the buffer is cleared and the root event marked applied. When the buffered
 //! checkpoint is the one acked (same number, proposer, start, end and root hash), it is
-//! committed as buffered (`matched_buffer`, with its account root hash). Otherwise the root
+//! committed as buffered (`matched_buffer`, with its account root hash and account set). Otherwise the root
 //! chain accepted a checkpoint Delivery no longer buffers (a no-ack dropped it after its
-//! submission): the root chain's version is committed (account root hash zero: unknown),
+//! submission): the root chain's version is committed (account root hash zero and no account
+//! set: unknown),
 //! because the root contract only accepts a checkpoint with valid signatures of more than 2/3
 //! of the power, and refusing it would stall the chain's checkpoints for good (every later
 //! checkpoint would start where the root contract no longer accepts one).
@@ -104,8 +105,8 @@ pub fn apply<S: StateWrite + ?Sized>(
             && c.end == msg.end
             && c.root_hash == root_hash
     });
-    let (checkpoint, matched_buffer) = match matched {
-        Some(b) => (b.checkpoint, true),
+    let (checkpoint, matched_buffer, accounts) = match matched {
+        Some(b) => (b.checkpoint, true, b.accounts),
         None => (
             Checkpoint {
                 number: msg.number,
@@ -118,6 +119,7 @@ pub fn apply<S: StateWrite + ?Sized>(
                 bttc_chain_id: state::params(state)?.bttc_chain_id,
             },
             false,
+            Vec::new(),
         ),
     };
     let committed = CommittedCheckpoint {
@@ -125,6 +127,7 @@ pub fn apply<S: StateWrite + ?Sized>(
         acked_height: ctx.block.height,
         acked_time: ctx.block.time_seconds,
         matched_buffer,
+        accounts,
     };
     state::put_committed(state, &committed);
     state::set_ack_count(state, &chain, msg.number);
