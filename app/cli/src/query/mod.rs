@@ -2,7 +2,8 @@
 //!
 //! The modules' own queries have a submodule each ([`staking`], [`clerk`], [`rootchain`]): a
 //! clap subcommand enum, the `custom/<module>/…` path it asks, and the text rendering of the
-//! module's JSON answer (`--output json` prints that answer as is).
+//! module's JSON answer (`--output json` prints that answer as is). [`exit`] builds a
+//! withdrawal's exit payload from a BTTC node's receipts and Delivery's checkpoints.
 
 // Indexing a serde_json::Value reads Null on a miss; it cannot panic on the objects built here.
 #![allow(clippy::indexing_slicing)]
@@ -12,6 +13,7 @@ use delivery_module::Address;
 use serde_json::{json, Value};
 
 mod clerk;
+mod exit;
 mod render;
 mod rootchain;
 mod staking;
@@ -80,6 +82,9 @@ pub enum QueryCommand {
         /// BTTC block number.
         number: Option<u64>,
     },
+    /// The exit payload of a burn on BTTC (`ChildERC20.withdraw`), for
+    /// `RootChainManager.exit(payload)` on the root chain, once a checkpoint covers its block.
+    ExitPayload(exit::ExitPayloadArgs),
 }
 
 /// `query span` subcommands.
@@ -255,6 +260,7 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
                 serde_json::to_string_pretty(&v).unwrap_or_default()
             })
         }
+        QueryCommand::ExitPayload(a) => exit::run(&rpc, output, &a),
         QueryCommand::BttcBlock { number } => {
             let v = match number {
                 Some(n) => rpc.query_json("custom/bttc/block", n.to_string().as_bytes())?,
@@ -398,6 +404,20 @@ mod tests {
             }) => assert_eq!(root_chain, "eth"),
             other => panic!("{other:?}"),
         }
+        match parse("exit-payload 0xab --root-chain eth --bttc-rpc http://x:1 --log-index 2")
+            .unwrap()
+        {
+            QueryCommand::ExitPayload(a) => assert_eq!(
+                a,
+                exit::ExitPayloadArgs {
+                    tx_hash: "0xab".into(),
+                    root_chain: "eth".into(),
+                    bttc_rpc: Some("http://x:1".into()),
+                    log_index: Some(2),
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -411,6 +431,9 @@ mod tests {
             "clerk by-root tron",
             "rootchain applied eth 1",
             "rootchain nothing",
+            "exit-payload 0xab",
+            "exit-payload --root-chain eth",
+            "exit-payload 0xab --root-chain eth --log-index x",
         ] {
             assert!(parse(line).is_err(), "{line}");
         }
