@@ -33,12 +33,28 @@ async fn a_stopped_producer_is_covered_replaced_and_a_wiped_engine_replays() {
     // node0 also backs the conductor's RPC, where every node broadcasts its payloads, so its
     // loss must not stop BTTC blocks either.
     let head = net.bttc_height(0).unwrap();
+    // A sprint a little ahead (the node must be down before it starts, or it seals some of
+    // its slots and misses fewer than the 4 in a row that replace it), and not the last of its
+    // span: the replacement holds for the rest of the span, so the span must have a rest.
     let first = (head + 3).div_ceil(4) * 4 + 1; // sprints start at 1, 5, 9, …
-    let candidates: Vec<u64> = (0..3).map(|k| first + 4 * k).collect();
+    let has_rest = |s: u64| {
+        let Some(at) = net.try_query(&["span", "producer-at", &s.to_string()]) else {
+            return false;
+        };
+        let id = at["span_id"].as_u64().unwrap().to_string();
+        net.try_query(&["span", "id", &id])
+            .and_then(|span| span["span"]["end_block"].as_u64())
+            .is_some_and(|end| end >= s + 7)
+    };
+    let candidates: Vec<u64> = (0..4)
+        .map(|k| first + 4 * k)
+        .filter(|s| has_rest(*s))
+        .collect();
     let sprint_start = candidates
         .iter()
         .copied()
         .find(|s| net.try_scheduled(*s).is_some_and(|p| net.node_of(&p) == 0))
+        .or_else(|| candidates.first().copied())
         .unwrap_or(first);
     let victim_signer = net.scheduled(sprint_start);
     let victim = net.node_of(&victim_signer);
