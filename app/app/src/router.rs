@@ -159,6 +159,7 @@ impl SideMsg {
                     if epoch > current {
                         delivery_staking::set_current_epoch(state, epoch, ctx.block.height)
                             .map_err(staking_error)?;
+                        ctx.emit(delivery_staking::event::epoch(epoch, ctx.block.height));
                     }
                 }
                 Ok(())

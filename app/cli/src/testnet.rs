@@ -416,7 +416,12 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
     let mut app_state = delivery_app::genesis::default_app_state(&balances);
     // Staking is the source of the validator set: validators 1..=n in node order, and CometBFT's
     // genesis validators (and the span producers) carry the power staking gives them.
-    let staking_params = args.span_params.staking_params();
+    let mut staking_params = args.span_params.staking_params();
+    if !args.root_chain.is_empty() {
+        // With root chains, checkpoints land: an epoch is one checkpoint acked on the staking
+        // chain, as the RootChain there moves the StakeManager's epoch (ADR 0008).
+        staking_params.advance_epochs_by_blocks = false;
+    }
     let power = u64::try_from(delivery_app::genesis::staking_power(&staking_params))
         .context("staking gives the genesis validators no power")?;
     let signer_keys: Vec<delivery_module::PublicKey> =
