@@ -12,6 +12,7 @@ use anyhow::{bail, Context as _};
 use delivery_module::Address;
 use serde_json::{json, Value};
 
+mod checkpoint;
 mod clerk;
 mod exit;
 mod render;
@@ -68,6 +69,10 @@ pub enum QueryCommand {
     /// Validators, the active set and the epoch (the staking module).
     #[command(subcommand)]
     Staking(staking::StakingQuery),
+    /// Checkpoints per root chain: acked, in flight, signatures, proposer (the checkpoint
+    /// module).
+    #[command(subcommand)]
+    Checkpoint(checkpoint::CheckpointQuery),
     /// State-sync event records (the clerk module).
     #[command(subcommand)]
     Clerk(clerk::ClerkQuery),
@@ -245,6 +250,7 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
         }
         QueryCommand::Staking(q) => staking::run(&rpc, output, &q),
         QueryCommand::Clerk(q) => clerk::run(&rpc, output, &q),
+        QueryCommand::Checkpoint(q) => checkpoint::run(&rpc, output, &q),
         QueryCommand::Rootchain(q) => rootchain::run(&rpc, output, &q),
         QueryCommand::Span(q) => {
             let v = match q {
