@@ -31,52 +31,10 @@ use delivery_app::side::NoRootChain;
 use delivery_checkpoint::merkle::{self, Header};
 use tendermint_proto::v0_38::abci as pb;
 
-fn h256(tag: &str, n: u64) -> [u8; 32] {
-    delivery_module::crypto::keccak256(format!("{tag} {n}").as_bytes())
-}
-
-fn hex(b: &[u8]) -> String {
-    format!("0x{}", hex::encode(b))
-}
+use common::{bttc_section, h256, hex0x as hex};
 
 fn headers() -> Vec<Header> {
-    (0..=20u64)
-        .map(|n| Header {
-            number: n,
-            timestamp: 1_600_000_000 + 2 * n,
-            transactions_root: if n == 0 { [0; 32] } else { h256("tx", n) },
-            receipts_root: if n == 0 { [0; 32] } else { h256("receipts", n) },
-        })
-        .collect()
-}
-
-fn bttc_section(headers: &[Header]) -> serde_json::Value {
-    let blocks: Vec<serde_json::Value> = headers
-        .iter()
-        .skip(1)
-        .map(|h| {
-            serde_json::json!({
-                "number": h.number,
-                "hash": hex(&h256("block", h.number)),
-                "parent_hash": hex(&h256("block", h.number - 1)),
-                "timestamp": h.timestamp,
-                "transactions_root": hex(&h.transactions_root),
-                "receipts_root": hex(&h.receipts_root),
-                "state_root": hex(&h256("state", h.number)),
-                "producer": "0x0000000000000000000000000000000000000000",
-                "delivery_height": 0,
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "genesis": {
-            "genesis_hash": hex(&h256("block", 0)),
-            "genesis_state_root": hex(&[0; 32]),
-            "genesis_timestamp": headers[0].timestamp,
-        },
-        "blocks": blocks,
-        "last_state_id": 0,
-    })
+    common::bttc_headers(20)
 }
 
 fn root(headers: &[Header], start: u64, end: u64) -> [u8; 32] {

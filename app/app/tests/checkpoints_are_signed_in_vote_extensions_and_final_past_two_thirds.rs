@@ -35,72 +35,14 @@ impl SideTxVerifier for AlwaysYes {
     }
 }
 
-fn h256(tag: &str, n: u64) -> [u8; 32] {
-    delivery_module::crypto::keccak256(format!("{tag} {n}").as_bytes())
-}
-
-fn hex(b: &[u8]) -> String {
-    format!("0x{}", hex::encode(b))
-}
-
-/// BTTC genesis (block 0) and blocks 1..=20 as Delivery's export records them.
-fn bttc_section() -> (serde_json::Value, Vec<Header>) {
-    let mut headers = vec![Header {
-        number: 0,
-        timestamp: 1_600_000_000,
-        transactions_root: [0; 32],
-        receipts_root: [0; 32],
-    }];
-    let mut blocks = Vec::new();
-    for n in 1..=20u64 {
-        let header = Header {
-            number: n,
-            timestamp: 1_600_000_000 + 2 * n,
-            transactions_root: h256("tx", n),
-            receipts_root: h256("receipts", n),
-        };
-        blocks.push(serde_json::json!({
-            "number": n,
-            "hash": hex(&h256("block", n)),
-            "parent_hash": hex(&h256("block", n - 1)),
-            "timestamp": header.timestamp,
-            "transactions_root": hex(&header.transactions_root),
-            "receipts_root": hex(&header.receipts_root),
-            "state_root": hex(&h256("state", n)),
-            "producer": "0x0000000000000000000000000000000000000000",
-            "delivery_height": 0,
-        }));
-        headers.push(header);
-    }
-    let section = serde_json::json!({
-        "genesis": {
-            "genesis_hash": hex(&h256("block", 0)),
-            "genesis_state_root": hex(&[0; 32]),
-            "genesis_timestamp": 1_600_000_000u64,
-        },
-        "blocks": blocks,
-        "last_state_id": 0,
-    });
-    (section, headers)
-}
-
 fn chain(signers: &[SecretKey]) -> (TestChain, Vec<Header>) {
-    let (bttc, headers) = bttc_section();
+    let headers = common::bttc_headers(20);
+    let bttc = common::bttc_section(&headers);
     let mut params = delivery_checkpoint::Params::localnet();
     params.bttc_chain_id = 1337;
     let chain = TestChain::build_staking(signers, vec![], Arc::new(AlwaysYes), |state| {
         state["bttc"] = bttc;
-        state["rootchain"] = serde_json::json!({"params": {
-            "chains": [{
-                "name": "eth", "kind": "eth", "chain_id": 31337,
-                "stake_manager": hex(&[0x14; 20]),
-                "state_sender": hex(&[0x11; 20]),
-                "root_chain_manager": hex(&[0x12; 20]),
-                "root_chain_contract": hex(&[0x13; 20]),
-                "confirmations": 2,
-            }],
-            "staking_chain": "eth",
-        }});
+        state["rootchain"] = common::checkpointed_root_chains(&["eth"]);
         state["checkpoint"] = serde_json::json!({ "params": params });
     });
     (chain, headers)
@@ -228,7 +170,7 @@ fn a_checkpoint_is_signed_in_vote_extensions_and_final_past_two_thirds() {
     assert_eq!(b["checkpoint"]["start"], 0);
     assert_eq!(b["checkpoint"]["end"], 20);
     let root = merkle::root(&merkle::block_leaves(&headers));
-    assert_eq!(b["checkpoint"]["root_hash"], hex(&root));
+    assert_eq!(b["checkpoint"]["root_hash"], common::hex0x(&root));
     assert_eq!(b["checkpoint"]["bttc_chain_id"], 1337);
 
     // Height 2's precommits: the app signs the buffered checkpoint with signer 0's key.

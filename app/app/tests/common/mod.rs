@@ -452,3 +452,81 @@ pub fn staking_genesis(signers: &[SecretKey]) -> delivery_staking::Genesis {
 pub fn encode<M: prost::Message>(m: &M) -> Vec<u8> {
     m.encode_to_vec()
 }
+
+/// A made-up 32-byte value: `keccak256("<tag> <n>")`.
+pub fn h256(tag: &str, n: u64) -> [u8; 32] {
+    delivery_module::crypto::keccak256(format!("{tag} {n}").as_bytes())
+}
+
+/// `0x` hex.
+pub fn hex0x(b: &[u8]) -> String {
+    format!("0x{}", hex::encode(b))
+}
+
+/// The headers of BTTC blocks `0..=last` as Delivery records them (block 0: the genesis, zero
+/// roots; the others made up).
+pub fn bttc_headers(last: u64) -> Vec<delivery_checkpoint::Header> {
+    (0..=last)
+        .map(|n| delivery_checkpoint::Header {
+            number: n,
+            timestamp: 1_600_000_000 + 2 * n,
+            transactions_root: if n == 0 { [0; 32] } else { h256("tx", n) },
+            receipts_root: if n == 0 { [0; 32] } else { h256("receipts", n) },
+        })
+        .collect()
+}
+
+/// The app genesis's `bttc` section recording `headers` (the first is the genesis block) as
+/// finalized BTTC blocks.
+pub fn bttc_section(headers: &[delivery_checkpoint::Header]) -> serde_json::Value {
+    let blocks: Vec<serde_json::Value> = headers
+        .iter()
+        .skip(1)
+        .map(|h| {
+            serde_json::json!({
+                "number": h.number,
+                "hash": hex0x(&h256("block", h.number)),
+                "parent_hash": hex0x(&h256("block", h.number - 1)),
+                "timestamp": h.timestamp,
+                "transactions_root": hex0x(&h.transactions_root),
+                "receipts_root": hex0x(&h.receipts_root),
+                "state_root": hex0x(&h256("state", h.number)),
+                "producer": "0x0000000000000000000000000000000000000000",
+                "delivery_height": 0,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "genesis": {
+            "genesis_hash": hex0x(&h256("block", 0)),
+            "genesis_state_root": hex0x(&[0; 32]),
+            "genesis_timestamp": headers[0].timestamp,
+        },
+        "blocks": blocks,
+        "last_state_id": 0,
+    })
+}
+
+/// A rootchain genesis listing `chains` (the first holds staking), each with a RootChain
+/// contract, so checkpoints are made for every one.
+pub fn checkpointed_root_chains(chains: &[&str]) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = chains
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let byte = 0x10 + 4 * i as u8;
+            let mut c = serde_json::json!({
+                "name": name, "kind": "eth", "chain_id": 31337 + i as u64,
+                "state_sender": hex0x(&[byte; 20]),
+                "root_chain_manager": hex0x(&[byte + 1; 20]),
+                "root_chain_contract": hex0x(&[byte + 2; 20]),
+                "confirmations": 2,
+            });
+            if i == 0 {
+                c["stake_manager"] = hex0x(&[byte + 3; 20]).into();
+            }
+            c
+        })
+        .collect();
+    serde_json::json!({"params": {"chains": list, "staking_chain": chains[0]}})
+}
