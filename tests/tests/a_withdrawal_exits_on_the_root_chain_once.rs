@@ -199,18 +199,22 @@ async fn a_withdrawal_exits_on_the_root_chain_once() {
     .await;
     assert_eq!(r["status"], "0x0", "the mutated exit went through: {r}");
 
-    // The exit, sent by a third party: the burner gets the tokens, from the predicate.
-    let r = send(
-        &eth.url,
-        eth.chain_id,
-        &exitor,
-        manager,
-        U256::ZERO,
-        exit(&payload),
-    )
-    .await;
-    assert_eq!(r["status"], "0x1", "exit failed: {r}");
+    // The exit, sent by a third party (dev account 2) with `bttc root exit`, as docs/exits.md
+    // tells users: the burner gets the tokens, from the predicate.
+    let payload_hex = report["payload"].as_str().unwrap().to_string();
+    let exited = bttc_root_exit(&net, &payload_hex).unwrap_or_else(|e| panic!("{e}"));
     let exited_at = Instant::now();
+    assert_eq!(exited["amount"], "2500", "{exited}");
+    assert_eq!(
+        exited["exit_key"].as_str().unwrap(),
+        format!("{exit_key:#x}"),
+        "{exited}"
+    );
+    let r = common::eth(
+        &eth.url,
+        "eth_getTransactionReceipt",
+        serde_json::json!([exited["tx_hash"]]),
+    );
     assert_eq!(
         balance(&eth.url, token, burner.address()),
         U256::from(2_500)
@@ -238,6 +242,8 @@ async fn a_withdrawal_exits_on_the_root_chain_once() {
     );
 
     // Once: the same payload again, and the mutated one, are refused; nothing moves.
+    let refused = bttc_root_exit(&net, &payload_hex).unwrap_err();
+    assert!(refused.contains("ExitAlreadyProcessed"), "{refused}");
     let err = call(&eth.url, manager, &exit(&payload)).unwrap_err();
     let again = Exit::ExitAlreadyProcessed::abi_decode(&err)
         .unwrap_or_else(|_| panic!("expected ExitAlreadyProcessed, got 0x{}", hex::encode(&err)));
@@ -270,4 +276,27 @@ async fn a_withdrawal_exits_on_the_root_chain_once() {
         (checkpointed_at - burnt_at).as_secs_f64(),
         proof["checkpoint_number"]
     );
+}
+
+/// `bttc root exit --payload HEX` on the eth dev root chain from dev account 2: the JSON it
+/// prints, or its error output.
+fn bttc_root_exit(net: &BttcNet, payload: &str) -> Result<serde_json::Value, String> {
+    let eth = &net.root_chains[1];
+    let contracts = net.dir.path().join("root-eth/root-contracts.json");
+    let out = std::process::Command::new(&net.bttc)
+        .args(["root", "exit", "--dev-account", "2", "--payload", payload])
+        .args([
+            "--contracts",
+            contracts.to_str().unwrap(),
+            "--rpc",
+            &eth.url,
+        ])
+        .args(["--output", "json"])
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
 }

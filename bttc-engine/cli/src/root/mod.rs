@@ -81,6 +81,9 @@ enum RootCommand {
     Validator(ValidatorArgs),
     /// Show the StakeManager's settings and totals.
     Info(InfoArgs),
+    /// Exit a burn on BTTC: send `RootChainManager.exit(payload)` with the payload `deliveryd
+    /// query exit-payload` printed; the burned amount goes to the burner.
+    Exit(ExitArgs),
 }
 
 /// Which root chain and contracts.
@@ -182,6 +185,17 @@ struct IdArgs {
 }
 
 #[derive(clap::Args, Debug)]
+struct ExitArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    #[command(flatten)]
+    sender: SenderArgs,
+    /// The exit payload (0x hex), as `deliveryd query exit-payload` prints it.
+    #[arg(long, value_name = "HEX")]
+    payload: Bytes,
+}
+
+#[derive(clap::Args, Debug)]
 struct SetEpochArgs {
     #[command(flatten)]
     chain: ChainArgs,
@@ -236,6 +250,7 @@ pub fn run(args: RootArgs) -> anyhow::Result<()> {
             RootCommand::SetEpoch(a) => set_epoch(a).await,
             RootCommand::Validator(a) => validator(a).await,
             RootCommand::Info(a) => info(a).await,
+            RootCommand::Exit(a) => exit(a).await,
         }
     })?;
     let rendered = match format {
@@ -313,6 +328,7 @@ struct Root {
     rpc: Rpc,
     chain_id: u64,
     stake_manager: Address,
+    root_chain_manager: Address,
     tron: bool,
     timeout: Duration,
 }
@@ -335,6 +351,8 @@ impl Root {
         };
         let stake_manager = parse_address(&file.contracts.stake_manager.address)
             .with_context(|| format!("{}: contracts.stake_manager", path.display()))?;
+        let root_chain_manager = parse_address(&file.contracts.root_chain_manager.address)
+            .with_context(|| format!("{}: contracts.root_chain_manager", path.display()))?;
         let rpc = Rpc::new(&url, args.timeout)?;
         let chain_id: U64 = rpc.request("eth_chainId", json!([])).await?;
         let chain_id = chain_id.to::<u64>();
@@ -351,6 +369,7 @@ impl Root {
             rpc,
             chain_id,
             stake_manager,
+            root_chain_manager,
             tron: file.chain_type == "tron",
             timeout: args.timeout,
         })
@@ -553,14 +572,24 @@ impl Root {
 
     /// The first `E` event the StakeManager logged in `mined`.
     fn event<E: SolEvent>(&self, mined: &Mined) -> anyhow::Result<E> {
+        self.event_of(self.stake_manager, "StakeManager", mined)
+    }
+
+    /// The first `E` event `emitter` (named `name` in errors) logged in `mined`.
+    fn event_of<E: SolEvent>(
+        &self,
+        emitter: Address,
+        name: &str,
+        mined: &Mined,
+    ) -> anyhow::Result<E> {
         mined
             .logs
             .iter()
-            .filter(|l| l.address == self.stake_manager)
+            .filter(|l| l.address == emitter)
             .find_map(|l| E::decode_raw_log(l.topics.iter().copied(), &l.data).ok())
             .with_context(|| {
                 format!(
-                    "the receipt of {} has no {} event of the StakeManager",
+                    "the receipt of {} has no {} event of the {name}",
                     mined.tx_hash,
                     E::SIGNATURE
                 )
@@ -851,6 +880,50 @@ async fn claim(args: IdArgs) -> anyhow::Result<Output> {
         ("paid to", root.show(e.user)),
         ("amount", e.amount.to_string()),
         ("total staked", e.total.to_string()),
+        ("tx", mined.tx_hash.to_string()),
+        ("block", mined.block.to_string()),
+    ]);
+    Ok((value, text))
+}
+
+async fn exit(args: ExitArgs) -> anyhow::Result<Output> {
+    use bttc_engine_contracts::exit::IRootChainManagerExit as Exit;
+    let key = args.sender.key()?;
+    let root = Root::open(&args.chain).await?;
+    let manager = root.root_chain_manager;
+    let root_chain: Address = root.view(manager, &Exit::rootChainCall {}).await?;
+    if root_chain == Address::ZERO {
+        bail!(
+            "the RootChainManager {} has no RootChain set: this root chain takes no exits yet",
+            root.show(manager)
+        );
+    }
+    let mined = root
+        .send(
+            &key,
+            manager,
+            &Exit::exitCall {
+                inputData: args.payload,
+            },
+            "exit",
+        )
+        .await?;
+    let e: Exit::ExitProcessed = root.event_of(manager, "RootChainManager", &mined)?;
+    let value = json!({
+        "exit_key": e.exitKey,
+        "exitor": e.exitor,
+        "root_token": e.rootToken,
+        "child_token": e.childToken,
+        "amount": e.amount.to_string(),
+        "tx_hash": mined.tx_hash,
+        "block": mined.block,
+    });
+    let text = fields(&[
+        ("exit key", e.exitKey.to_string()),
+        ("paid to", root.show(e.exitor)),
+        ("root token", root.show(e.rootToken)),
+        ("child token", e.childToken.to_string()),
+        ("amount", e.amount.to_string()),
         ("tx", mined.tx_hash.to_string()),
         ("block", mined.block.to_string()),
     ]);

@@ -21,6 +21,15 @@ pub fn explain(data: &[u8]) -> String {
     if let Ok(e) = SmError::abi_decode(data) {
         return stake_manager(e);
     }
+    // The RootChainManager's exit checks (and its RLP and Merkle-Patricia libraries'): the
+    // error's name and fields say what was expected and found.
+    if let Ok(e) =
+        bttc_engine_contracts::exit::IRootChainManagerExit::IRootChainManagerExitErrors::abi_decode(
+            data,
+        )
+    {
+        return format!("the exit was refused: {e:?}");
+    }
     if let Ok(e) = TokenError::abi_decode(data) {
         return match e {
             TokenError::ERC20InsufficientBalance(e) => format!(
