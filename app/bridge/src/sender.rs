@@ -24,8 +24,6 @@
 
 use std::time::Duration;
 
-use alloy_consensus::{SignableTransaction as _, TxEip1559, TxEnvelope, TxLegacy};
-use alloy_eips::eip2718::Encodable2718 as _;
 use alloy_primitives::{Address, Bytes, Signature, TxKind, B256, U256, U64};
 use alloy_sol_types::SolCall;
 use delivery_module::SecretKey;
@@ -135,93 +133,24 @@ pub enum SendError {
     },
 }
 
-/// What a transaction pays for gas.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fees {
-    /// EIP-1559.
-    Eip1559 {
-        /// `maxFeePerGas`.
-        max_fee: u128,
-        /// `maxPriorityFeePerGas`.
-        tip: u128,
-    },
-    /// Legacy (EIP-155), for chains without a base fee.
-    Legacy {
-        /// `gasPrice`.
-        gas_price: u128,
-    },
-}
-
-impl Fees {
-    /// The most one gas unit may cost.
-    pub fn max_per_gas(self) -> u128 {
-        match self {
-            Self::Eip1559 { max_fee, .. } => max_fee,
-            Self::Legacy { gas_price } => gas_price,
-        }
-    }
-}
-
-/// A transaction to sign (no value: contract calls).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unsigned {
-    /// The chain id.
-    pub chain_id: u64,
-    /// The nonce.
-    pub nonce: u64,
-    /// The gas limit.
-    pub gas_limit: u64,
-    /// The fees.
-    pub fees: Fees,
-    /// The contract called.
-    pub to: [u8; 20],
-    /// The call data.
-    pub input: Vec<u8>,
-}
+pub use bttc_engine_contracts::tx::{Fees, Unsigned};
 
 /// Signs `tx` with `key`: its hash and its EIP-2718 encoding (`eth_sendRawTransaction`'s).
 pub fn sign(key: &SecretKey, tx: Unsigned) -> ([u8; 32], Vec<u8>) {
-    let signature = |hash: B256| {
+    let signed = bttc_engine_contracts::tx::sign_with(tx, |hash: B256| {
         let raw = key.sign_recoverable(&hash.0);
         let (rs, v) = raw.split_at(64);
         let (r, s) = rs.split_at(32);
-        Signature::new(
+        Ok::<_, std::convert::Infallible>(Signature::new(
             U256::from_be_slice(r),
             U256::from_be_slice(s),
             v.first() == Some(&1),
-        )
-    };
-    let envelope = match tx.fees {
-        Fees::Eip1559 { max_fee, tip } => {
-            let tx = TxEip1559 {
-                chain_id: tx.chain_id,
-                nonce: tx.nonce,
-                gas_limit: tx.gas_limit,
-                max_fee_per_gas: max_fee,
-                max_priority_fee_per_gas: tip,
-                to: TxKind::Call(Address::from(tx.to)),
-                value: U256::ZERO,
-                input: tx.input.into(),
-                ..Default::default()
-            };
-            let sig = signature(tx.signature_hash());
-            TxEnvelope::from(tx.into_signed(sig))
-        }
-        Fees::Legacy { gas_price } => {
-            let tx = TxLegacy {
-                chain_id: Some(tx.chain_id),
-                nonce: tx.nonce,
-                gas_price,
-                gas_limit: tx.gas_limit,
-                to: TxKind::Call(Address::from(tx.to)),
-                value: U256::ZERO,
-                input: tx.input.into(),
-            };
-            let sig = signature(tx.signature_hash());
-            TxEnvelope::from(tx.into_signed(sig))
-        }
-    };
-    (envelope.tx_hash().0, envelope.encoded_2718())
+        ))
+    });
+    match signed {
+        Ok((hash, raw)) => (hash.0, raw),
+        Err(never) => match never {},
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -425,8 +354,8 @@ impl RootChainSender {
                 nonce,
                 gas_limit,
                 fees,
-                to,
-                input,
+                to: TxKind::Call(Address::from(to)),
+                input: input.into(),
             },
         );
         let sent: B256 = self
@@ -504,6 +433,7 @@ mod tests {
     use super::*;
     use alloy_consensus::transaction::SignerRecoverable as _;
     use alloy_consensus::Transaction as _;
+    use alloy_consensus::TxEnvelope;
     use alloy_eips::eip2718::Decodable2718 as _;
 
     #[test]
@@ -523,8 +453,8 @@ mod tests {
                     nonce: 4,
                     gas_limit: 50_000,
                     fees,
-                    to: [1; 20],
-                    input: vec![1, 2, 3],
+                    to: TxKind::Call(Address::repeat_byte(1)),
+                    input: vec![1, 2, 3].into(),
                 },
             );
             let tx = TxEnvelope::decode_2718(&mut raw.as_slice()).unwrap();

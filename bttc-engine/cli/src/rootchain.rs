@@ -33,7 +33,7 @@ use delivery_rootchain::RootChainKind;
 use serde::Deserialize;
 
 use crate::producer::{produce, Produced};
-use crate::txsign::{Fees, Unsigned};
+use crate::txsign::Unsigned;
 
 /// The dev root chain's chain id on TRON: TRON mainnet's EVM chain id (`block.chainid`).
 pub const TRON_DEV_CHAIN_ID: u64 = 728_126_428;
@@ -257,7 +257,7 @@ impl Deployer<'_> {
                 chain_id: self.chain_id,
                 nonce: self.nonce,
                 gas_limit: gas,
-                fees: Fees::eip1559(base_fee, 1_000_000_000)?,
+                fees: crate::txsign::eip1559(base_fee, 1_000_000_000)?,
                 to,
                 input: input.into(),
             },

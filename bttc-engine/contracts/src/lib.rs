@@ -33,6 +33,7 @@ pub mod abi;
 pub mod checkpoint;
 pub mod exit;
 pub mod root_contracts;
+pub mod tx;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

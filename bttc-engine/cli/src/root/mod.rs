@@ -430,7 +430,7 @@ impl Root {
                     Err(RpcError::Node { .. }) => DEFAULT_TIP,
                     Err(e) => return Err(e.into()),
                 };
-                Fees::eip1559(base, tip)
+                crate::txsign::eip1559(base, tip)
             }
             None => {
                 let price: U256 = self.rpc.request("eth_gasPrice", json!([])).await?;
