@@ -825,25 +825,8 @@ mod tests {
         ));
     }
 
-    /// `name(type,…)` of each ABI entry of `kind`.
     fn abi_signatures(kind: &str) -> Vec<String> {
-        root_chain()
-            .unwrap()
-            .abi
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["type"] == kind)
-            .map(|e| {
-                let inputs: Vec<&str> = e["inputs"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|i| i["type"].as_str().unwrap())
-                    .collect();
-                format!("{}({})", e["name"].as_str().unwrap(), inputs.join(","))
-            })
-            .collect()
+        root_chain().unwrap().abi_signatures(kind)
     }
 
     #[test]

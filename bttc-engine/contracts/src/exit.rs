@@ -1044,25 +1044,8 @@ mod tests {
         );
     }
 
-    /// `name(type,…)` of each entry of `kind` in the RootChainManager's ABI.
     fn abi_signatures(kind: &str) -> Vec<String> {
-        root_chain_manager()
-            .unwrap()
-            .abi
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["type"] == kind)
-            .map(|e| {
-                let inputs: Vec<&str> = e["inputs"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|i| i["type"].as_str().unwrap())
-                    .collect();
-                format!("{}({})", e["name"].as_str().unwrap(), inputs.join(","))
-            })
-            .collect()
+        root_chain_manager().unwrap().abi_signatures(kind)
     }
 
     fn selector(signature: &str) -> [u8; 4] {

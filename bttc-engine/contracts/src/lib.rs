@@ -170,6 +170,29 @@ pub struct Artifact {
     pub deployed_bytecode: Bytes,
 }
 
+impl Artifact {
+    /// The canonical signature `name(type,…)` of every ABI entry of `kind` (`function`,
+    /// `event`, `error`), in ABI order: what selectors and topics hash (tuples are not
+    /// expanded: the root contracts' ABIs have none in these entries).
+    pub fn abi_signatures(&self, kind: &str) -> Vec<String> {
+        self.abi
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["type"] == kind)
+            .map(|e| {
+                let inputs: Vec<&str> = e["inputs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i["type"].as_str())
+                    .collect();
+                format!("{}({})", e["name"].as_str().unwrap_or(""), inputs.join(","))
+            })
+            .collect()
+    }
+}
+
 /// The artifact file as `contracts/build.js` writes it.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
