@@ -167,6 +167,8 @@ pub fn add_from_commit<S: StateWrite + ?Sized>(
     signers: &BTreeMap<Vec<u8>, Address>,
 ) -> Result<Vec<Event>, GlueError> {
     let mut by_chain: BTreeMap<(String, u64), Vec<Signed>> = BTreeMap::new();
+    // The sign hash of each chain's buffered checkpoint, read once.
+    let mut buffered: BTreeMap<String, Option<(u64, [u8; 32])>> = BTreeMap::new();
     let mut ignored = 0u64;
     for (address, _, ext) in &commit.votes {
         let Some(signer) = signers.get(address) else {
@@ -178,11 +180,18 @@ pub fn add_from_commit<S: StateWrite + ?Sized>(
                 ignored = ignored.saturating_add(1);
                 continue;
             };
-            let current = delivery_checkpoint::buffer(state, &v.root_chain)?
-                .filter(|b| b.checkpoint.number == v.number && b.checkpoint.sign_hash() == hash);
-            if current.is_none()
-                || delivery_checkpoint::sign::check(&hash, signer, &signature).is_err()
-            {
+            let current = match buffered.get(&v.root_chain) {
+                Some(c) => *c,
+                None => {
+                    let c = delivery_checkpoint::buffer(state, &v.root_chain)?
+                        .map(|b| (b.checkpoint.number, b.checkpoint.sign_hash()));
+                    buffered.insert(v.root_chain.clone(), c);
+                    c
+                }
+            };
+            // Signatures over what is no longer buffered are stale; the module checks that
+            // the rest recover to their signers (and leaves out any that do not).
+            if current != Some((v.number, hash)) {
                 ignored = ignored.saturating_add(1);
                 continue;
             }

@@ -46,6 +46,14 @@ pub fn final_(b: &BufferedCheckpoint, signed_power: u64, total_power: u64) -> Ev
         .attr("total_power", total_power)
 }
 
+/// `checkpoint.signatures_rejected`: signatures that did not recover to their signer.
+pub fn signatures_rejected(c: &Checkpoint, count: usize) -> Event {
+    Event::new("checkpoint.signatures_rejected")
+        .attr("root_chain", &c.root_chain)
+        .attr("number", c.number)
+        .attr("count", count)
+}
+
 /// `checkpoint.ack`.
 pub fn ack(c: &CommittedCheckpoint, ack_count: u64, next_proposer: Option<Address>) -> Event {
     Event::new("checkpoint.ack")

@@ -61,9 +61,9 @@
 //!   contract already checked > 2/3 signatures, and refusing it would deadlock the chain's
 //!   checkpoints after a no-ack raced a submission. Finality of the buffer is not required
 //!   for the same reason.
-//! - [`add_signatures`] refuses the whole batch when one signature does not recover to its
-//!   signer (the app must have checked them; a mismatch is a bug or a forged block), but
-//!   quietly skips non-members and duplicates.
+//! - [`add_signatures`] leaves out (and counts, `checkpoint.signatures_rejected`) a signature
+//!   that does not recover to its signer, so one bad signature cannot keep the good ones of a
+//!   block out; it skips non-members and duplicates without checking them.
 //! - The no-ack clock starts at the buffer's creation (`created_time`), not at the last ack.
 //! - Empty active set (a dormant staking module): no checkpoint is made.
 //!

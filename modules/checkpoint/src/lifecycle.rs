@@ -229,9 +229,10 @@ fn buffered_number<S: StateRead + ?Sized>(
 /// app already checked), for checkpoint `number` of `root_chain`. `active_set` is the set whose
 /// power counts (the set that signed the vote extensions).
 ///
-/// Every signature must recover to the signer it is given for, or the whole call is refused
-/// ([`CheckpointError::SignerMismatch`], nothing written). A signer outside `active_set` and a
-/// signer that already signed (in this call or before) are ignored. Signatures are kept one
+/// A signer outside `active_set` and a signer that already signed (in this call or before) are
+/// ignored without a check; every other signature must recover to the signer it is given for
+/// over the checkpoint's sign hash, or it is left out (`checkpoint.signatures_rejected` says how
+/// many): one bad signature in a block cannot keep the good ones out. Signatures are kept one
 /// per signer, sorted by signer. When the signers in `active_set` reach more than 2/3 of its
 /// total power, the checkpoint becomes final (height and time recorded, `checkpoint.final`
 /// emitted): the return value says whether this call made it final.
@@ -246,9 +247,6 @@ pub fn add_signatures<S: StateWrite + ?Sized>(
     let mut buffered = buffered_number(state, root_chain, number)?;
     let total = check_set(active_set)?;
     let hash = buffered.checkpoint.sign_hash();
-    for (signer, signature) in signatures {
-        sign::check(&hash, signer, signature)?;
-    }
     let powers: BTreeMap<Address, u64> = active_set.iter().map(|m| (m.signer, m.power)).collect();
     let mut by_signer: BTreeMap<Address, [u8; 65]> = buffered
         .signatures
@@ -256,10 +254,21 @@ pub fn add_signatures<S: StateWrite + ?Sized>(
         .map(|s| (s.signer, s.signature))
         .collect();
     let before = by_signer.len();
+    let mut rejected = 0usize;
     for (signer, signature) in signatures {
-        if powers.contains_key(signer) {
-            by_signer.entry(*signer).or_insert(*signature);
+        if !powers.contains_key(signer) || by_signer.contains_key(signer) {
+            continue;
         }
+        match sign::check(&hash, signer, signature) {
+            Ok(()) => {
+                by_signer.insert(*signer, *signature);
+            }
+            Err(CheckpointError::Store(e)) => return Err(CheckpointError::Store(e)),
+            Err(_) => rejected = rejected.saturating_add(1),
+        }
+    }
+    if rejected > 0 {
+        ctx.emit(event::signatures_rejected(&buffered.checkpoint, rejected));
     }
     let changed = by_signer.len() != before;
     buffered.signatures = by_signer

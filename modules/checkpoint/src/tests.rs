@@ -480,30 +480,32 @@ fn duplicates_and_non_members_are_ignored_and_forgeries_refused() {
             .0
     );
 
-    // Validator 3's key signing for validator 4: refused, nothing written, even the good one.
+    // Bad signatures are left out and counted; they change nothing. Validator 3's key signing
+    // for validator 4, a signature over another checkpoint, a malformed v:
     let before = state::buffer(&s, "tron").unwrap().unwrap();
-    let forged = vec![
-        signatures(&c, &[3])[0],
-        (key(4).address(), sign::sign(&key(3), &c.sign_hash())),
-    ];
-    assert!(matches!(
-        add(&mut s, 6, &c, &forged, &active),
-        Err(CheckpointError::SignerMismatch { .. })
-    ));
-    // A signature over another checkpoint is refused too.
+    let forged = (key(4).address(), sign::sign(&key(3), &c.sign_hash()));
     let mut other = c.clone();
     other.end += 1;
-    let wrong = vec![(key(3).address(), sign::sign(&key(3), &other.sign_hash()))];
-    assert!(add(&mut s, 6, &c, &wrong, &active).is_err());
-    // Malformed v.
-    let mut bad = signatures(&c, &[3]);
-    bad[0].1[64] = 1;
-    assert!(matches!(
-        add(&mut s, 6, &c, &bad, &active),
-        Err(CheckpointError::InvalidSignature(_))
-    ));
-    assert_eq!(state::buffer(&s, "tron").unwrap().unwrap(), before);
-    assert!(check_vote_signature(&s, "tron", 1, &forged[1].0, &forged[1].1).is_err());
+    let wrong = (key(3).address(), sign::sign(&key(3), &other.sign_hash()));
+    let mut bad = signatures(&c, &[3])[0];
+    bad.1[64] = 1;
+    for sigs in [vec![forged], vec![wrong], vec![bad]] {
+        let (became, events) = add(&mut s, 6, &c, &sigs, &active).unwrap();
+        assert!(!became);
+        let rejected = events
+            .iter()
+            .find(|e| e.kind == "checkpoint.signatures_rejected")
+            .unwrap_or_else(|| panic!("no rejection event: {events:?}"));
+        assert!(rejected.attributes.contains(&("count".into(), "1".into())));
+        assert_eq!(state::buffer(&s, "tron").unwrap().unwrap(), before);
+    }
+    assert!(check_vote_signature(&s, "tron", 1, &forged.0, &forged.1).is_err());
+    // One bad signature does not keep a good one out.
+    add(&mut s, 6, &c, &[forged, signatures(&c, &[3])[0]], &active).unwrap();
+    assert_eq!(
+        state::buffer(&s, "tron").unwrap().unwrap().signatures.len(),
+        before.signatures.len() + 1
+    );
 
     // Signatures for a number that is not buffered.
     let mut next = c.clone();
