@@ -6,6 +6,7 @@
 //!
 //! Msgs: [`MsgSend`]; side msg [`MsgTopup`] (fee top-up from a root chain, minted after > 2/3 YES). Events: `bank.transfer {sender, recipient, amount}`.
 //! Invariant: the sum of all balances equals the supply; transfers never create or destroy BTT.
+//! Only [`mint`] (top-ups) creates BTT and only [`burn`] (governance deposits) destroys it.
 //! A recipient without an account gets one (auth assigns the next account number).
 
 use delivery_module::codec;
@@ -147,6 +148,32 @@ pub fn transfer<S: StateWrite + ?Sized>(
         .ok_or_else(|| ExecError::module(BankError::Overflow(*to)))?;
     set_balance(state, to, credited);
     delivery_auth::state::ensure_account(state, to)?;
+    Ok(())
+}
+
+/// Destroys `amount` of `from`'s BTT, lowering the supply (governance burns vetoed deposits
+/// from its escrow account this way).
+pub fn burn<S: StateWrite + ?Sized>(
+    state: &mut S,
+    from: &Address,
+    amount: u128,
+) -> Result<(), ExecError> {
+    let from_balance = balance(state, from)?;
+    let remaining = from_balance.checked_sub(amount).ok_or_else(|| {
+        ExecError::module(BankError::InsufficientFunds {
+            address: *from,
+            balance: from_balance,
+            needed: amount,
+        })
+    })?;
+    let current_supply = supply(state)?;
+    let new_supply = current_supply.checked_sub(amount).ok_or_else(|| {
+        ExecError::Fatal(StoreError::Backend(format!(
+            "bank supply {current_supply} is below a balance being burned ({amount})"
+        )))
+    })?;
+    set_balance(state, from, remaining);
+    state.put_raw(SUPPLY.to_vec(), new_supply.to_be_bytes().to_vec());
     Ok(())
 }
 
@@ -399,6 +426,43 @@ mod tests {
             ..m
         };
         assert_eq!(m.check_stateless().unwrap_err().code, sdk::INVALID_ADDRESS);
+    }
+
+    #[test]
+    fn burn_lowers_the_balance_and_the_supply_and_refuses_an_overdraft() {
+        let a = Address([1; 20]);
+        let b = Address([2; 20]);
+        let mut state = StateDelta::new(EmptyState);
+        Bank::init_genesis(
+            &mut state,
+            &Genesis {
+                balances: vec![
+                    GenesisBalance {
+                        address: a,
+                        amount: 100,
+                    },
+                    GenesisBalance {
+                        address: b,
+                        amount: 5,
+                    },
+                ],
+            },
+        )
+        .unwrap();
+        burn(&mut state, &a, 30).unwrap();
+        assert_eq!(balance(&state, &a).unwrap(), 70);
+        assert_eq!(supply(&state).unwrap(), 75);
+        match burn(&mut state, &b, 6) {
+            Err(ExecError::Rejected(e)) => {
+                assert_eq!((e.codespace, e.code), ("bank", sdk::INSUFFICIENT_FUNDS))
+            }
+            other => panic!("expected insufficient funds, got {other:?}"),
+        }
+        assert_eq!(balance(&state, &b).unwrap(), 5);
+        assert_eq!(supply(&state).unwrap(), 75);
+        burn(&mut state, &a, 70).unwrap();
+        assert_eq!(balance(&state, &a).unwrap(), 0);
+        assert_eq!(supply(&state).unwrap(), 5);
     }
 
     #[test]
