@@ -129,6 +129,15 @@ const seen = await Promise.race([
   new Promise((_, reject) => setTimeout(() => reject(new Error("no newHeads within 20 s")), 20000)),
 ]);
 step(`websocket newHeads: block ${seen}`);
+// `once` unsubscribes (eth_unsubscribe) in the background: let that round trip finish before
+// closing the socket. A close that still cancels it rejects that request only: teardown, not a
+// failure of the node.
+process.on("unhandledRejection", (e) => {
+  if (e?.code === "UNSUPPORTED_OPERATION" && e?.operation === "eth_unsubscribe") return;
+  throw e;
+});
+await ws.removeAllListeners();
+await new Promise((resolve) => setTimeout(resolve, 250));
 await ws.destroy();
 
 step("all checks passed");
