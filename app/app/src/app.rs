@@ -40,9 +40,11 @@ use tendermint_proto::v0_38::abci as pb;
 use crate::chain::{self, CheckError, CheckedPayload, PayloadError, TxKind};
 use crate::checkpoints;
 use crate::genesis::{self, AppGenesis, LastBlock};
+use crate::param_space::AppParamSpace;
 use crate::pipeline::{self, TxOutcome};
 use crate::query;
 use crate::side::{self, SideTxVerifier};
+use crate::upgrade;
 use crate::valset::{self, Validator, ValidatorSet};
 use crate::vote_ext::{self, VoteExtension, MAX_SIDE_TXS_PER_BLOCK};
 
@@ -730,6 +732,9 @@ impl Application for DeliveryApp {
         let chain_id = genesis::chain_id(&state).map_err(|e| fatal("reading chain id", e))?;
         let block = block_info(chain_id.clone(), req.height, req.time.as_ref());
         let mut block_events = Vec::new();
+        // A governance upgrade plan due now: this binary runs it if it knows it, else halts
+        // before executing anything (the node stops at this height, naming the plan).
+        block_events.extend(upgrade::at_block_start(&mut state, &block)?);
         let mut tx_results = Vec::with_capacity(req.txs.len());
         let mut txs = req.txs.iter();
 
@@ -851,9 +856,17 @@ impl Application for DeliveryApp {
             }
             None => None,
         };
+        // Governance before staking: proposals whose voting period ends at this height are
+        // tallied with the set active during it, and a param change made here is read by the
+        // end blocks from the next height.
+        let mut ctx = delivery_module::Context::new(&block, ExecMode::Deliver);
+        let voters =
+            crate::router::gov_voters(&state).map_err(|e| fatal("reading gov voters", e))?;
+        delivery_gov::end_block(&mut state, &mut ctx, &voters, &AppParamSpace)
+            .map_err(|e| fatal("gov end of block", e))?;
+        block_events.extend(ctx.take_events());
         // Staking last: the epoch clock and the validator-set changes of this block's side
         // txs, handed to CometBFT (in force from `height + 2`, as the app records them).
-        let mut ctx = delivery_module::Context::new(&block, ExecMode::Deliver);
         let updates = delivery_staking::end_block(&mut state, &mut ctx).map_err(|e| match e {
             delivery_staking::StakingError::Store(e) => fatal("staking end of block", e),
             other => fatal(

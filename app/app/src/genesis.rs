@@ -1,7 +1,7 @@
 //! The app genesis: the `app_state` object of CometBFT's genesis.json.
 //!
 //! ```json
-//! { "auth": {...}, "bank": {...}, "span": {...}, "rootchain": {...}, "staking": {...},
+//! { "auth": {...}, "bank": {...}, "gov": {...}, "span": {...}, "rootchain": {...}, "staking": {...},
 //!   "clerk": {...}, "checkpoint": {...}, "bttc": { "genesis": {...}, "blocks": [...], "last_state_id": 0 },
 //!   "app": { "validator_sets": [...], "last_block": ..., "pending_side_txs": [...] } }
 //! ```
@@ -10,7 +10,7 @@
 //! root-chain registry, `staking` the validators (when it lists any, it is the source of the
 //! validator set: InitChain hands its set to CometBFT), `clerk` the state-sync records,
 //! `checkpoint` the checkpoint params and (in an export) the buffers and committed checkpoints.
-//! Modules are initialised in this order: auth, bank, span, rootchain, staking, clerk,
+//! Modules are initialised in this order: auth, bank, gov (its escrow balance is bank's), span, rootchain, staking, clerk,
 //! checkpoint (staking, clerk and checkpoint read the registry). Every module section is optional (serde default), so older
 //! genesis files load.
 //! Module sections are each module's [`Module::Genesis`]. The `app` section is absent in a new
@@ -35,6 +35,9 @@ pub struct AppGenesis {
     /// Balances.
     #[serde(default)]
     pub bank: delivery_bank::Genesis,
+    /// Governance: params, proposals with their deposits and votes, the upgrade plan.
+    #[serde(default)]
+    pub gov: delivery_gov::Genesis,
     /// Spans, producers and their params.
     #[serde(default)]
     pub span: delivery_span::Genesis,
@@ -167,6 +170,8 @@ pub fn init<S: StateWrite>(
         .map_err(|e| format!("auth genesis: {e}"))?;
     delivery_bank::Bank::validate_genesis(&genesis.bank)
         .map_err(|e| format!("bank genesis: {e}"))?;
+    delivery_gov::GovModule::validate_genesis(&genesis.gov)
+        .map_err(|e| format!("gov genesis: {e}"))?;
     delivery_span::SpanModule::validate_genesis(&genesis.span)
         .map_err(|e| format!("span genesis: {e}"))?;
     delivery_rootchain::RootChainModule::validate_genesis(&genesis.rootchain)
@@ -194,6 +199,7 @@ pub fn init<S: StateWrite>(
         .map_err(|e| e.to_string())?;
     delivery_auth::Auth::init_genesis(state, &genesis.auth).map_err(fail)?;
     delivery_bank::Bank::init_genesis(state, &genesis.bank).map_err(fail)?;
+    delivery_gov::GovModule::init_genesis(state, &genesis.gov).map_err(fail)?;
     delivery_span::SpanModule::init_genesis(state, &genesis.span).map_err(fail)?;
     delivery_rootchain::RootChainModule::init_genesis(state, &genesis.rootchain).map_err(fail)?;
     delivery_staking::StakingModule::init_genesis(state, &genesis.staking).map_err(fail)?;
@@ -368,6 +374,7 @@ pub fn export<S: StateRead>(state: &S) -> Result<AppGenesis, ExecError> {
     Ok(AppGenesis {
         auth: delivery_auth::Auth::export_genesis(state)?,
         bank: delivery_bank::Bank::export_genesis(state)?,
+        gov: delivery_gov::GovModule::export_genesis(state)?,
         span: delivery_span::SpanModule::export_genesis(state)?,
         rootchain: delivery_rootchain::RootChainModule::export_genesis(state)?,
         staking: delivery_staking::StakingModule::export_genesis(state)?,

@@ -9,6 +9,8 @@
 //!   makes checkpoints at the end of block (the checkpoint module's wiring).
 //! - [`valset`] keeps the validator sets needed to check extended commits (staking's updates
 //!   applied from `H + 2`, as CometBFT does).
+//! - [`param_space`] is how governance reads, checks and writes the modules' params.
+//! - [`upgrade`] halts a binary at a governance upgrade plan it does not know.
 //! - [`genesis`] imports and exports the `app_state`.
 //! - [`chain`] is the BTTC chain as Delivery sees it: payload txs, block records, checks; the
 //!   app drives an [`bttc_engine_api::Engine`] with them (see [`app::DeliveryApp::with_engine`]).
@@ -17,12 +19,14 @@ pub mod app;
 pub mod chain;
 pub mod checkpoints;
 pub mod genesis;
+pub mod param_space;
 pub mod pipeline;
 pub mod producer;
 pub mod proof;
 pub mod query;
 pub mod router;
 pub mod side;
+pub mod upgrade;
 pub mod valset;
 pub mod vote_ext;
 

@@ -7,7 +7,7 @@
 //! - `custom/auth/account`, `custom/auth/params`, `custom/bank/balance`, `custom/bank/supply`
 //!   (`data` is a `0x` address where one is needed): JSON.
 //! - `custom/span/{span,latest-span,producer-at,params,validators}` (the span module),
-//!   `custom/staking/<path>`, `custom/clerk/<path>`, `custom/rootchain/<path>`, `custom/checkpoint/<path>` (those modules'
+//!   `custom/staking/<path>`, `custom/clerk/<path>`, `custom/rootchain/<path>`, `custom/checkpoint/<path>`, `custom/gov/<path>` (those modules'
 //!   queries, JSON), `custom/bttc/head`, `custom/bttc/block` (data: a decimal number):
 //!   Delivery's record of the BTTC chain, JSON.
 //! - `custom/checkpoint/block-proof/<root chain>/<bttc block>`: the checkpoint of that root
@@ -115,6 +115,10 @@ pub fn handle(storage: &Storage, req: pb::RequestQuery) -> AppResult<pb::Respons
                 delivery_staking::StakingModule::query(&snapshot, sub, &req.data)
             }
             Some(("clerk", sub)) => delivery_clerk::ClerkModule::query(&snapshot, sub, &req.data),
+            Some(("gov", sub)) => match crate::router::gov_voters(&snapshot) {
+                Ok(voters) => delivery_gov::query::handle(&snapshot, sub, &req.data, Some(&voters)),
+                Err(e) => Err(e),
+            },
             Some(("checkpoint", sub)) => match sub.strip_prefix("block-proof/") {
                 Some(args) => block_proof_query(&snapshot, args),
                 None => delivery_checkpoint::CheckpointModule::query(&snapshot, sub, &req.data),

@@ -5,10 +5,13 @@ use delivery_auth::AnyMsg;
 use delivery_bank::{MsgSend, MsgTopup};
 use delivery_checkpoint::{MsgCheckpointAck, MsgCheckpointNoAck};
 use delivery_clerk::MsgEventRecord;
+use delivery_gov::{MsgDeposit, MsgSubmitProposal, MsgVote};
 use delivery_module::error::sdk;
 use delivery_module::{Address, Context, ExecError, Msg, MsgHandler, SideMsgHandler, TxError};
 use delivery_staking::{MsgSignerUpdate, MsgStakeUpdate, MsgValidatorExit, MsgValidatorJoin};
 use delivery_store::{StateRead, StateWrite};
+
+use crate::param_space::AppParamSpace;
 
 /// A message that changes state when its block executes.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +20,12 @@ pub enum UserMsg {
     BankSend(MsgSend),
     /// `checkpoint`: drop a buffered checkpoint the root chain never acknowledged.
     CheckpointNoAck(MsgCheckpointNoAck),
+    /// `gov`: a new proposal with its initial deposit.
+    GovSubmit(MsgSubmitProposal),
+    /// `gov`: a deposit on a proposal.
+    GovDeposit(MsgDeposit),
+    /// `gov`: a validator's vote (one validator, one vote).
+    GovVote(MsgVote),
 }
 
 /// A message that claims a root-chain event (voted on before it applies).
@@ -86,6 +95,9 @@ pub fn route(any: &AnyMsg) -> Result<AppMsg, TxError> {
         MsgCheckpointNoAck::TYPE_URL => {
             Ok(AppMsg::User(UserMsg::CheckpointNoAck(decode(&any.value)?)))
         }
+        MsgSubmitProposal::TYPE_URL => Ok(AppMsg::User(UserMsg::GovSubmit(decode(&any.value)?))),
+        MsgDeposit::TYPE_URL => Ok(AppMsg::User(UserMsg::GovDeposit(decode(&any.value)?))),
+        MsgVote::TYPE_URL => Ok(AppMsg::User(UserMsg::GovVote(decode(&any.value)?))),
         other => Err(TxError::new(
             sdk::CODESPACE,
             sdk::UNKNOWN_MSG,
@@ -100,6 +112,9 @@ impl AppMsg {
         match self {
             AppMsg::User(UserMsg::BankSend(m)) => m.signer(),
             AppMsg::User(UserMsg::CheckpointNoAck(m)) => m.signer(),
+            AppMsg::User(UserMsg::GovSubmit(m)) => m.signer(),
+            AppMsg::User(UserMsg::GovDeposit(m)) => m.signer(),
+            AppMsg::User(UserMsg::GovVote(m)) => m.signer(),
             AppMsg::Side(side) => each_side_msg!(side, m => m.signer()),
         }
     }
@@ -109,6 +124,9 @@ impl AppMsg {
         match self {
             AppMsg::User(UserMsg::BankSend(m)) => m.check_stateless(),
             AppMsg::User(UserMsg::CheckpointNoAck(m)) => m.check_stateless(),
+            AppMsg::User(UserMsg::GovSubmit(m)) => m.check_stateless(),
+            AppMsg::User(UserMsg::GovDeposit(m)) => m.check_stateless(),
+            AppMsg::User(UserMsg::GovVote(m)) => m.check_stateless(),
             AppMsg::Side(side) => each_side_msg!(side, m => m.check_stateless()),
         }
     }
@@ -129,6 +147,17 @@ impl UserMsg {
             UserMsg::CheckpointNoAck(m) => {
                 let active = active_set(state)?;
                 delivery_checkpoint::handler::no_ack::execute(m, ctx, state, &active).map(|_| ())
+            }
+            UserMsg::GovSubmit(m) => {
+                delivery_gov::handler::submit::execute(m, ctx, state, &AppParamSpace).map(|_| ())
+            }
+            UserMsg::GovDeposit(m) => {
+                MsgHandler::check_stateful(m, ctx, state)?;
+                m.execute(ctx, state)
+            }
+            UserMsg::GovVote(m) => {
+                let voters = gov_voters(state)?;
+                delivery_gov::handler::vote::execute(m, ctx, state, &voters).map(|_| ())
             }
         }
     }
@@ -180,6 +209,18 @@ fn active_set<S: StateRead>(state: &S) -> Result<Vec<delivery_checkpoint::SetMem
         crate::checkpoints::GlueError::Store(s) => ExecError::Fatal(s),
         other => ExecError::Fatal(delivery_store::StoreError::Backend(other.to_string())),
     })
+}
+
+/// The validators who vote in gov (one each): staking's active set.
+pub fn gov_voters<S: StateRead + ?Sized>(state: &S) -> Result<Vec<delivery_gov::Voter>, ExecError> {
+    Ok(delivery_staking::active_validators(state)
+        .map_err(staking_error)?
+        .into_iter()
+        .map(|v| delivery_gov::Voter {
+            validator_id: v.id,
+            signer: v.signer,
+        })
+        .collect())
 }
 
 fn staking_error(e: delivery_staking::StakingError) -> ExecError {

@@ -530,3 +530,26 @@ pub fn checkpointed_root_chains(chains: &[&str]) -> serde_json::Value {
         .collect();
     serde_json::json!({"params": {"chains": list, "staking_chain": chains[0]}})
 }
+
+impl TestChain {
+    /// A tx of `msgs` signed by `key` (its account on this chain, `sequence`), minimum fee.
+    pub fn signed_tx(
+        &self,
+        key: &SecretKey,
+        sequence: u64,
+        msgs: &[delivery_auth::AnyMsg],
+    ) -> Vec<u8> {
+        delivery_auth::build_signed_tx(
+            key,
+            &delivery_auth::SignerData {
+                chain_id: CHAIN_ID.into(),
+                account_number: self.account_number(&key.address()),
+                sequence,
+            },
+            msgs,
+            1_000_000_000_000_000,
+            400_000,
+            "",
+        )
+    }
+}
