@@ -92,6 +92,11 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
             .context("genesis.json has no app_state object")?;
         app_state.insert("span".into(), span);
         app_state.insert("bttc".into(), bttc_section);
+        // Governance a developer can exercise: a 1 BTT deposit, 20-block periods.
+        app_state.insert(
+            "gov".into(),
+            serde_json::json!({ "params": delivery_gov::Params::localnet() }),
+        );
         std::fs::write(&path, serde_json::to_vec_pretty(&genesis)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }

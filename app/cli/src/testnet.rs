@@ -491,6 +491,16 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<()> {
         .as_object_mut()
         .context("the default app state is not an object")?
         .insert("staking".into(), serde_json::to_value(&staking)?);
+    // Governance: localnet periods and deposits with the localnet span params.
+    if args.span_params == SpanParams::Localnet {
+        app_state
+            .as_object_mut()
+            .context("the default app state is not an object")?
+            .insert(
+                "gov".into(),
+                serde_json::json!({ "params": delivery_gov::Params::localnet() }),
+            );
+    }
     let dev_genesis_path = root.join("bttc-genesis.json");
     if args.bttc_dev_genesis {
         let funded: Vec<_> = balances

@@ -1,8 +1,8 @@
 //! `deliveryd query …`: read state through CometBFT's `abci_query` and blocks through its RPC.
 //!
-//! The modules' own queries have a submodule each ([`staking`], [`clerk`], [`rootchain`]): a
-//! clap subcommand enum, the `custom/<module>/…` path it asks, and the text rendering of the
-//! module's JSON answer (`--output json` prints that answer as is). [`exit`] builds a
+//! The modules' own queries have a submodule each ([`staking`], [`clerk`], [`rootchain`],
+//! [`gov`]): a clap subcommand enum, the `custom/<module>/…` path it asks, and the text rendering
+//! of the module's JSON answer (`--output json` prints that answer as is). [`exit`] builds a
 //! withdrawal's exit payload from a BTTC node's receipts and Delivery's checkpoints.
 
 // Indexing a serde_json::Value reads Null on a miss; it cannot panic on the objects built here.
@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 mod checkpoint;
 mod clerk;
 mod exit;
+mod gov;
 mod render;
 mod rootchain;
 mod staking;
@@ -79,6 +80,10 @@ pub enum QueryCommand {
     /// The root-chain registry and applied root events (the rootchain module).
     #[command(subcommand)]
     Rootchain(rootchain::RootchainQuery),
+    /// Governance: proposals, votes, deposits, tallies, params, the upgrade plan (the gov
+    /// module).
+    #[command(subcommand)]
+    Gov(gov::GovQuery),
     /// BTTC producer spans: `span latest`, `span id <N>`, `span producer-at <BTTC height>`.
     #[command(subcommand)]
     Span(SpanQuery),
@@ -252,6 +257,7 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
         QueryCommand::Clerk(q) => clerk::run(&rpc, output, &q),
         QueryCommand::Checkpoint(q) => checkpoint::run(&rpc, output, &q),
         QueryCommand::Rootchain(q) => rootchain::run(&rpc, output, &q),
+        QueryCommand::Gov(q) => gov::run(&rpc, output, &q),
         QueryCommand::Span(q) => {
             let v = match q {
                 SpanQuery::Latest => rpc.query_json("custom/span/latest-span", b"")?,
@@ -427,6 +433,58 @@ mod tests {
     }
 
     #[test]
+    fn gov_queries_parse_into_their_subcommands() {
+        assert_eq!(
+            match parse("gov proposals").unwrap() {
+                QueryCommand::Gov(q) => q,
+                other => panic!("{other:?}"),
+            },
+            gov::GovQuery::Proposals {
+                status: gov::StatusFilter::All,
+                page: 1,
+                limit: 100,
+                from_id: None
+            }
+        );
+        match parse("gov proposals --status voting --page 3 --limit 10").unwrap() {
+            QueryCommand::Gov(gov::GovQuery::Proposals {
+                status: gov::StatusFilter::Voting,
+                page: 3,
+                limit: 10,
+                from_id: None,
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        match parse("gov proposals --status deposit_period --from-id 7").unwrap() {
+            QueryCommand::Gov(gov::GovQuery::Proposals {
+                status: gov::StatusFilter::Deposit,
+                from_id: Some(7),
+                ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        match parse("gov vote 2 0x00000000000000000000000000000000000000bb").unwrap() {
+            QueryCommand::Gov(gov::GovQuery::Vote { id: 2, voter }) => {
+                assert_eq!(voter, "0x00000000000000000000000000000000000000bb");
+            }
+            other => panic!("{other:?}"),
+        }
+        for (line, expected) in [
+            ("gov proposal 4", gov::GovQuery::Proposal { id: 4 }),
+            ("gov votes 4", gov::GovQuery::Votes { id: 4 }),
+            ("gov deposits 4", gov::GovQuery::Deposits { id: 4 }),
+            ("gov tally 4", gov::GovQuery::Tally { id: 4 }),
+            ("gov params", gov::GovQuery::Params),
+            ("gov upgrade", gov::GovQuery::Upgrade),
+        ] {
+            match parse(line).unwrap() {
+                QueryCommand::Gov(q) => assert_eq!(q, expected, "{line}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn malformed_arguments_are_refused_by_the_parser() {
         for line in [
             "staking validator x",
@@ -440,6 +498,16 @@ mod tests {
             "exit-payload 0xab",
             "exit-payload --root-chain eth",
             "exit-payload 0xab --root-chain eth --log-index x",
+            "gov proposal",
+            "gov proposal x",
+            "gov proposals --status open",
+            "gov proposals --limit 0",
+            "gov proposals --limit 101",
+            "gov proposals --page 0",
+            "gov proposals --page 2 --from-id 3",
+            "gov vote 1",
+            "gov tally -1",
+            "gov nothing",
         ] {
             assert!(parse(line).is_err(), "{line}");
         }

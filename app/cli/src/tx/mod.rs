@@ -1,4 +1,10 @@
 //! `deliveryd tx …`: build, sign and broadcast transactions through CometBFT's RPC.
+//!
+//! [`TxContext::broadcast`] looks up the account number and sequence, signs, sends with
+//! `broadcast_tx_sync` (the CheckTx result) and, with `--wait`, polls until the transaction is
+//! in a block; [`finish`] prints the report and turns a refusal into one error line
+//! (`transaction rejected (<codespace>/<code>): <log>`). The gov transactions are in [`gov`],
+//! their proposal file in [`proposal`].
 
 // Indexing a serde_json::Value reads Null on a miss; it cannot panic on the objects built here.
 #![allow(clippy::indexing_slicing)]
@@ -9,6 +15,9 @@ use anyhow::{bail, Context as _};
 use delivery_auth::{build_signed_tx, AnyMsg, SignerData};
 use delivery_module::Address;
 use serde_json::{json, Value};
+
+mod gov;
+mod proposal;
 
 use crate::amount;
 use crate::home::Home;
@@ -53,6 +62,9 @@ pub enum TxCommand {
     /// Bank transactions.
     #[command(subcommand)]
     Bank(BankTx),
+    /// Governance: submit a proposal, deposit on it, vote on it (validators).
+    #[command(subcommand)]
+    Gov(gov::GovTx),
 }
 
 /// `tx bank` subcommands.
@@ -97,7 +109,17 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
             };
             ctx.sign_and_broadcast(output, &[AnyMsg::pack(&msg)], &flags)
         }
+        TxCommand::Gov(command) => gov::run(command, home, output),
     }
+}
+
+/// A broadcast transaction: the report printed, and its result's events when it was waited for.
+pub struct Sent {
+    /// `{txhash, code, codespace, log[, height]}`.
+    pub report: Value,
+    /// The block result's events (`[{type, attributes: [{key, value}]}]`; empty without
+    /// `--wait` or on a refusal).
+    pub events: Vec<Value>,
 }
 
 /// Everything needed to sign for one account.
@@ -136,13 +158,21 @@ impl TxContext {
         })
     }
 
-    /// Looks up the account, signs `msgs` and broadcasts them.
+    /// Looks up the account, signs `msgs`, broadcasts them and prints the result; a refusal
+    /// is an error.
     pub fn sign_and_broadcast(
         &self,
         output: OutputFormat,
         msgs: &[AnyMsg],
         flags: &TxFlags,
     ) -> anyhow::Result<()> {
+        let sent = self.broadcast(msgs, flags)?;
+        finish(output, sent.report, &[])
+    }
+
+    /// Looks up the account, signs `msgs` and broadcasts them; with `--wait`, waits for the
+    /// block and reports the block's result. Prints nothing.
+    pub fn broadcast(&self, msgs: &[AnyMsg], flags: &TxFlags) -> anyhow::Result<Sent> {
         let address = self.key.address();
         let account = self
             .rpc
@@ -180,6 +210,7 @@ impl TxContext {
             "codespace": result.get("codespace").cloned().unwrap_or(Value::Null),
             "log": result.get("log").cloned().unwrap_or(Value::Null),
         });
+        let mut events = Vec::new();
         if code == 0 && flags.wait {
             let included = wait_for_tx(&self.rpc, &hash, Duration::from_secs(60))?;
             let tx_result = included.get("tx_result").cloned().unwrap_or(Value::Null);
@@ -188,41 +219,84 @@ impl TxContext {
             report["code"] = json!(deliver_code);
             report["codespace"] = tx_result.get("codespace").cloned().unwrap_or(Value::Null);
             report["log"] = tx_result.get("log").cloned().unwrap_or(Value::Null);
-        }
-        let final_code = report["code"].as_u64().unwrap_or(0);
-        output::emit(output, &report, || {
-            let mut rows = vec![
-                (
-                    "txhash",
-                    report["txhash"].as_str().unwrap_or_default().to_string(),
-                ),
-                ("code", final_code.to_string()),
-            ];
-            if let Some(h) = report.get("height").and_then(Value::as_str) {
-                rows.push(("height", h.to_string()));
+            if deliver_code == 0 {
+                events = tx_result
+                    .get("events")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
             }
-            if final_code != 0 {
-                rows.push((
-                    "codespace",
-                    report["codespace"].as_str().unwrap_or_default().to_string(),
-                ));
-                rows.push((
-                    "log",
-                    report["log"].as_str().unwrap_or_default().to_string(),
-                ));
-            }
-            output::fields(&rows)
-        })?;
-        if final_code != 0 {
-            bail!(
-                "transaction rejected ({}/{}): {}",
-                report["codespace"].as_str().unwrap_or_default(),
-                final_code,
-                report["log"].as_str().unwrap_or_default()
-            );
         }
-        Ok(())
+        Ok(Sent { report, events })
     }
+}
+
+/// Adds `extra` fields to `report`, prints it (JSON, or aligned lines), and turns a non-zero
+/// code into the error `transaction rejected (<codespace>/<code>): <log>`.
+pub fn finish(
+    output: OutputFormat,
+    mut report: Value,
+    extra: &[(&'static str, Value)],
+) -> anyhow::Result<()> {
+    for (key, value) in extra {
+        report[*key] = value.clone();
+    }
+    output::emit(output, &report, || report_text(&report, extra))?;
+    match refusal(&report) {
+        Some(line) => bail!(line),
+        None => Ok(()),
+    }
+}
+
+/// The one-line error of a report with a non-zero code (CheckTx or the block's result).
+pub fn refusal(report: &Value) -> Option<String> {
+    let code = report["code"].as_u64().unwrap_or(0);
+    (code != 0).then(|| {
+        format!(
+            "transaction rejected ({}/{}): {}",
+            report["codespace"].as_str().unwrap_or_default(),
+            code,
+            report["log"]
+                .as_str()
+                .unwrap_or_default()
+                .replace('\n', " ")
+        )
+    })
+}
+
+/// The text form of a broadcast report.
+pub fn report_text(report: &Value, extra: &[(&'static str, Value)]) -> String {
+    let final_code = report["code"].as_u64().unwrap_or(0);
+    let mut rows = vec![
+        (
+            "txhash",
+            report["txhash"].as_str().unwrap_or_default().to_string(),
+        ),
+        ("code", final_code.to_string()),
+    ];
+    if let Some(h) = report.get("height").and_then(Value::as_str) {
+        rows.push(("height", h.to_string()));
+    }
+    if final_code != 0 {
+        rows.push((
+            "codespace",
+            report["codespace"].as_str().unwrap_or_default().to_string(),
+        ));
+        rows.push((
+            "log",
+            report["log"].as_str().unwrap_or_default().to_string(),
+        ));
+    }
+    for (key, value) in extra {
+        rows.push((
+            key,
+            match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            },
+        ));
+    }
+    output::fields(&rows)
 }
 
 /// Polls `tx` until the transaction is in a block.
@@ -240,5 +314,49 @@ pub fn wait_for_tx(rpc: &RpcClient, hash: &[u8], timeout: Duration) -> anyhow::R
             );
         }
         std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_check_tx_refusal_reads_as_one_line() {
+        let log = "0x00000000000000000000000000000000000000bb is not the signer of an active \
+                   validator: one validator, one vote (delegators and other accounts do not vote)";
+        let report = json!({"txhash": "AB", "code": 7, "codespace": "gov", "log": log});
+        assert_eq!(
+            refusal(&report).unwrap(),
+            format!("transaction rejected (gov/7): {log}")
+        );
+        assert_eq!(
+            report_text(&report, &[]),
+            format!("txhash:     AB\ncode:       7\ncodespace:  gov\nlog:        {log}")
+        );
+        let multi = json!({"code": 6, "codespace": "gov", "log": "a\nb"});
+        assert_eq!(
+            refusal(&multi).unwrap(),
+            "transaction rejected (gov/6): a b"
+        );
+    }
+
+    #[test]
+    fn a_committed_report_lists_the_extra_fields() {
+        let report = json!({"txhash": "CD", "code": 0, "codespace": "", "log": "",
+            "height": "41"});
+        assert!(refusal(&report).is_none());
+        assert_eq!(
+            report_text(
+                &report,
+                &[
+                    ("proposal_id", json!(3)),
+                    ("status", json!("voting_period"))
+                ]
+            ),
+            "txhash:       CD\ncode:         0\nheight:       41\nproposal_id:  3\nstatus:       \
+             voting_period"
+        );
     }
 }
