@@ -1,0 +1,175 @@
+//! Governance on four validators (conductor), through the CLI as docs/guides/governance.md runs
+//! it (localnet gov params: 1 BTT deposit, 20-block periods), three proposals at once:
+//!
+//! 1. a span param change voted yes by 3 of the 4 validators passes; the new params are in the
+//!    state of its voting period's last height and not in the one before (the documented
+//!    height);
+//! 2. a text proposal with 1 vote of 4 misses the 0.334 quorum: rejected, its deposit burned;
+//! 3. a text proposal with 2 no-with-veto votes of 3 is vetoed: rejected, its deposit burned.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic,
+    missing_docs
+)]
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use common::BttcNet;
+use delivery_tests::{cli_json, comet_rpc};
+use serde_json::{json, Value};
+
+/// `deliveryd --home <node i> <args> --output json`.
+fn on(net: &BttcNet, i: usize, args: &[&str]) -> Value {
+    let home = net.homes[i].display().to_string();
+    let mut all = vec!["--home", home.as_str()];
+    all.extend_from_slice(args);
+    tokio::task::block_in_place(|| cli_json(&all)).unwrap()
+}
+
+/// `custom/<path>` at `height` (0: latest) through the conductor.
+fn query_at(net: &BttcNet, path: &str, height: u64) -> Value {
+    let r = tokio::task::block_in_place(|| {
+        comet_rpc(
+            &net.conductor_url,
+            "abci_query",
+            &format!("path=%22{path}%22&height={height}"),
+        )
+    })
+    .unwrap();
+    let value = base64::engine::general_purpose::STANDARD
+        .decode(r["response"]["value"].as_str().unwrap_or(""))
+        .unwrap();
+    serde_json::from_slice(&value).unwrap_or_else(|_| panic!("{path} at {height}: {r}"))
+}
+
+fn submit(net: &BttcNet, dir: &std::path::Path, name: &str, proposal: &Value) -> u64 {
+    let file = dir.join(format!("{name}.json"));
+    std::fs::write(&file, proposal.to_string()).unwrap();
+    let out = on(
+        net,
+        0,
+        &[
+            "tx",
+            "gov",
+            "submit-proposal",
+            file.to_str().unwrap(),
+            "--from",
+            "validator",
+            "--wait",
+        ],
+    );
+    out["proposal_id"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no proposal id: {out}"))
+}
+
+fn vote(net: &BttcNet, i: usize, id: u64, option: &str) {
+    let out = on(
+        net,
+        i,
+        &[
+            "tx",
+            "gov",
+            "vote",
+            &id.to_string(),
+            option,
+            "--from",
+            "validator",
+            "--wait",
+        ],
+    );
+    assert_eq!(out["code"], 0, "node {i} voting {option} on {id}: {out}");
+}
+
+fn proposal(net: &BttcNet, id: u64) -> Value {
+    on(net, 0, &["query", "gov", "proposal", &id.to_string()])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn governance_passes_fails_and_vetoes_by_one_validator_one_vote() {
+    let net = BttcNet::start(4, 300).await;
+    net.conductor
+        .wait_for_height(2, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let dir = net.dir.path().to_path_buf();
+    let supply_before = query_at(&net, "custom/bank/supply", 0);
+
+    let mut span = on(&net, 0, &["query", "params", "span"]);
+    assert_eq!(span["producer_count"], 4, "{span}");
+    span["producer_count"] = 3.into();
+    let change = submit(
+        &net,
+        &dir,
+        "change",
+        &json!({"title": "Three producers", "deposit": "1btt",
+                "content": {"type": "param_change", "changes": [{"module": "span", "params": span}]}}),
+    );
+    let quiet = submit(
+        &net,
+        &dir,
+        "quiet",
+        &json!({"title": "Nobody cares", "deposit": "1btt", "content": {"type": "text"}}),
+    );
+    let vetoed = submit(
+        &net,
+        &dir,
+        "vetoed",
+        &json!({"title": "Bad idea", "deposit": "1btt", "content": {"type": "text"}}),
+    );
+    for i in 0..3 {
+        vote(&net, i, change, "yes");
+    }
+    vote(&net, 3, quiet, "yes");
+    vote(&net, 0, vetoed, "yes");
+    vote(&net, 1, vetoed, "no-with-veto");
+    vote(&net, 2, vetoed, "no-with-veto");
+
+    let end = proposal(&net, change)["voting_end_height"]
+        .as_u64()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while [change, quiet, vetoed]
+        .iter()
+        .any(|id| proposal(&net, *id)["status"] == "voting_period")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "voting did not end by height {end}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    // 1. Passed with 3 of 4; in force at its last voting height, not before.
+    let p = proposal(&net, change);
+    assert_eq!(p["status"], "passed", "{p}");
+    assert_eq!(
+        query_at(&net, "custom/span/params", end - 1)["producer_count"],
+        4
+    );
+    assert_eq!(
+        query_at(&net, "custom/span/params", end)["producer_count"],
+        3
+    );
+    // 2. Short of quorum, 3. vetoed: rejected, deposits burned (the supply fell by 2 BTT).
+    for (id, outcome) in [(quiet, "no_quorum"), (vetoed, "vetoed")] {
+        let p = proposal(&net, id);
+        assert_eq!(p["status"], "rejected", "{outcome}: {p}");
+        assert_eq!(p["final_tally"]["outcome"], outcome, "{p}");
+    }
+    // Fees move to the fee collector; only the two burned deposits leave the supply.
+    let supply_after = query_at(&net, "custom/bank/supply", 0);
+    let amount = |v: &Value| -> u128 { v["amount"].as_str().unwrap().parse().unwrap() };
+    assert_eq!(
+        amount(&supply_before) - amount(&supply_after),
+        2 * 10u128.pow(18),
+        "{supply_before} → {supply_after}"
+    );
+}
