@@ -5,7 +5,7 @@
 //!    bridge sends the join (only the staked signer can: the join binds node4's ed25519 key);
 //! 2. the block `H` that applies the join reports node4 to CometBFT (`validator_updates`), and
 //!    the validator set has it from `H + 2` on, not before; node4 then signs commits;
-//! 3. the next span draws it as a producer, and node4's engine seals the BTTC blocks of its turn;
+//! 3. a later span draws it as a producer and gives it a turn, and node4's engine seals it;
 //! 4. the root epoch is set three epochs past Delivery's, then node4's owner unstakes: every bridge relays
 //!    the `UnstakeInit`; node4 stays in the set until Delivery reaches its deactivation epoch,
 //!    and leaves CometBFT's set two blocks after the block that starts that epoch.
@@ -255,35 +255,39 @@ async fn a_fifth_validator_stakes_on_tron_joins_and_leaves_at_its_epoch() {
         h + 2
     );
 
-    // 3. The next span draws node4, and node4's engine seals its turn.
+    // 3. A span draws node4 and gives it a turn; node4's engine seals it.
     let signer_lc = format!("{signer:#x}");
-    let span = wait_for(
+    // A span with more producers than sprints leaves the last drawn without a turn: wait for a
+    // span that draws node4 and gives it one (each span is looked at once).
+    let mut seen_spans = std::collections::BTreeSet::new();
+    let (span, turn) = wait_for(
         &net,
-        Duration::from_secs(120),
-        "a span drawing node4",
+        Duration::from_secs(180),
+        "a span drawing node4 and giving it a turn",
         || {
             let span = net.query(&["span", "latest"])["span"].clone();
-            span["producers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|p| {
-                    p["signer"]
-                        .as_str()
-                        .unwrap()
-                        .eq_ignore_ascii_case(&signer_lc)
-                })
-                .then_some(span)
+            if !seen_spans.insert(span["id"].as_u64().unwrap()) {
+                return None;
+            }
+            let drawn = span["producers"].as_array().unwrap().iter().any(|p| {
+                p["signer"]
+                    .as_str()
+                    .unwrap()
+                    .eq_ignore_ascii_case(&signer_lc)
+            });
+            if !drawn {
+                return None;
+            }
+            let (start, end) = (
+                span["start_block"].as_u64().unwrap(),
+                span["end_block"].as_u64().unwrap(),
+            );
+            (start..=end)
+                .find(|b| net.scheduled(*b) == signer_lc)
+                .map(|turn| (span.clone(), turn))
         },
     )
     .await;
-    let (start, end) = (
-        span["start_block"].as_u64().unwrap(),
-        span["end_block"].as_u64().unwrap(),
-    );
-    let turn = (start..=end)
-        .find(|b| net.scheduled(*b) == signer_lc)
-        .unwrap_or_else(|| panic!("node4 is drawn in span {span} but has no slot"));
     net.wait_bttc(&[0, NODE], turn, Duration::from_secs(120))
         .await;
     let block = net.block(NODE, turn);
