@@ -58,6 +58,18 @@ pub struct ConsensusMeta {
 }
 
 const META_CONSENSUS: &[u8] = b"meta/consensus";
+/// The height and time of the last committed block ([`CommittedBlockTime`]), written by Commit.
+const META_LAST_BLOCK_TIME: &[u8] = b"meta/last_block_time";
+
+/// The time of the last committed block, as Commit records it beside the state (store meta,
+/// outside the app hash): what `deliveryd export` gives a genesis restarting from that block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommittedBlockTime {
+    /// The block's height.
+    pub height: u64,
+    /// Its header time, in whole seconds since the Unix epoch (the precision the app keeps).
+    pub time_seconds: u64,
+}
 
 struct PendingCommit {
     prepared: Prepared,
@@ -96,6 +108,11 @@ pub struct DeliveryApp {
     /// The validator's signer key: signs checkpoints in its vote extensions (`None`: signs
     /// none, e.g. a full node or a test).
     signer_key: Option<delivery_module::SecretKey>,
+    /// The governance upgrade plans this binary runs, by name
+    /// ([`upgrade::KNOWN_UPGRADES`] unless the binary says otherwise).
+    known_upgrades: Vec<&'static str>,
+    /// Where to write a plan this binary halts for (`None`: the log only).
+    upgrade_info_file: Option<std::path::PathBuf>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -160,12 +177,20 @@ impl DeliveryApp {
             ),
             None => (String::new(), 0),
         };
+        // The last block's time, as Commit recorded it: CheckTx and the producer read it before
+        // the first block after a restart (0 for a store that never recorded one).
+        let last_time = storage
+            .get_meta(META_LAST_BLOCK_TIME)
+            .map_err(|e| fatal("reading the last block time", e))?
+            .and_then(|bytes| serde_json::from_slice::<CommittedBlockTime>(&bytes).ok())
+            .filter(|t| t.height == height)
+            .map_or(0, |t| t.time_seconds);
         let mempool = Mempool {
             state: StateDelta::new(snapshot),
             block: BlockInfo {
                 chain_id,
                 height: height.saturating_add(1),
-                time_seconds: 0,
+                time_seconds: i64::try_from(last_time).unwrap_or(i64::MAX),
                 time_nanos: 0,
             },
         };
@@ -180,8 +205,10 @@ impl DeliveryApp {
             mempool: Mutex::new(mempool),
             engine: None,
             evm_pool_view: Mutex::new(None),
-            last_block_time: AtomicU64::new(0),
+            last_block_time: AtomicU64::new(last_time),
             signer_key: None,
+            known_upgrades: upgrade::KNOWN_UPGRADES.to_vec(),
+            upgrade_info_file: None,
         })
     }
 
@@ -190,6 +217,27 @@ impl DeliveryApp {
     #[must_use]
     pub fn with_signer_key(mut self, key: delivery_module::SecretKey) -> Self {
         self.signer_key = Some(key);
+        self
+    }
+
+    /// The upgrade plans this binary runs, replacing [`upgrade::KNOWN_UPGRADES`]: a binary
+    /// built for a plan passes the release's list.
+    #[must_use]
+    pub fn with_known_upgrades(mut self, names: Vec<&'static str>) -> Self {
+        self.known_upgrades = names;
+        self
+    }
+
+    /// The upgrade plans this app runs.
+    pub fn known_upgrades(&self) -> &[&'static str] {
+        &self.known_upgrades
+    }
+
+    /// When a plan this binary does not know comes due, also write it to `path` (Cosmovisor's
+    /// `data/upgrade-info.json`) before halting.
+    #[must_use]
+    pub fn with_upgrade_info_file(mut self, path: std::path::PathBuf) -> Self {
+        self.upgrade_info_file = Some(path);
         self
     }
 
@@ -209,6 +257,18 @@ impl DeliveryApp {
     /// Block time (seconds) of the last finalized Delivery block (0 before the first).
     pub fn last_block_time(&self) -> u64 {
         self.last_block_time.load(Ordering::Relaxed)
+    }
+
+    /// The height and time of the last committed block (`None`: nothing committed yet, or
+    /// committed by a build that did not record it).
+    pub fn committed_block_time(&self) -> Result<Option<CommittedBlockTime>, AppError> {
+        self.storage
+            .get_meta(META_LAST_BLOCK_TIME)
+            .map_err(|e| fatal("reading the last block time", e))?
+            .map(|bytes| {
+                serde_json::from_slice(&bytes).map_err(|e| fatal("corrupt last block time", e))
+            })
+            .transpose()
     }
 
     /// The store (for export and tools).
@@ -734,7 +794,12 @@ impl Application for DeliveryApp {
         let mut block_events = Vec::new();
         // A governance upgrade plan due now: this binary runs it if it knows it, else halts
         // before executing anything (the node stops at this height, naming the plan).
-        block_events.extend(upgrade::at_block_start(&mut state, &block)?);
+        block_events.extend(upgrade::at_block_start_recording(
+            &mut state,
+            &block,
+            &self.known_upgrades,
+            self.upgrade_info_file.as_deref(),
+        )?);
         let mut tx_results = Vec::with_capacity(req.txs.len());
         let mut txs = req.txs.iter();
 
@@ -933,10 +998,18 @@ impl Application for DeliveryApp {
             .take()
             .ok_or_else(|| AppError::from("Commit without FinalizeBlock"))?;
         let meta_bytes = serde_json::to_vec(&meta).map_err(|e| fatal("encoding meta", e))?;
+        let time_bytes = serde_json::to_vec(&CommittedBlockTime {
+            height: pending.height,
+            time_seconds: self.last_block_time(),
+        })
+        .map_err(|e| fatal("encoding the block time", e))?;
         self.storage
             .commit(
                 pending.prepared,
-                vec![(META_CONSENSUS.to_vec(), meta_bytes)],
+                vec![
+                    (META_CONSENSUS.to_vec(), meta_bytes),
+                    (META_LAST_BLOCK_TIME.to_vec(), time_bytes),
+                ],
             )
             .map_err(|e| fatal("committing the block", e))?;
         consensus.genesis = None;

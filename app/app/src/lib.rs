@@ -30,4 +30,4 @@ pub mod upgrade;
 pub mod valset;
 pub mod vote_ext;
 
-pub use app::DeliveryApp;
+pub use app::{CommittedBlockTime, DeliveryApp};

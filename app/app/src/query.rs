@@ -115,10 +115,17 @@ pub fn handle(storage: &Storage, req: pb::RequestQuery) -> AppResult<pb::Respons
                 delivery_staking::StakingModule::query(&snapshot, sub, &req.data)
             }
             Some(("clerk", sub)) => delivery_clerk::ClerkModule::query(&snapshot, sub, &req.data),
-            Some(("gov", sub)) => match crate::router::gov_voters(&snapshot) {
-                Ok(voters) => delivery_gov::query::handle(&snapshot, sub, &req.data, Some(&voters)),
-                Err(e) => Err(e),
-            },
+            // Only a tally needs the active set (reading it walks the latest version's keys,
+            // so the other gov queries can answer at past heights too).
+            Some(("gov", sub)) if sub.starts_with("tally/") => {
+                match crate::router::gov_voters(&snapshot) {
+                    Ok(voters) => {
+                        delivery_gov::query::handle(&snapshot, sub, &req.data, Some(&voters))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Some(("gov", sub)) => delivery_gov::query::handle(&snapshot, sub, &req.data, None),
             Some(("checkpoint", sub)) => match sub.strip_prefix("block-proof/") {
                 Some(args) => block_proof_query(&snapshot, args),
                 None => delivery_checkpoint::CheckpointModule::query(&snapshot, sub, &req.data),
