@@ -31,6 +31,28 @@ pub fn deliveryd_bin() -> anyhow::Result<PathBuf> {
     Ok(bin)
 }
 
+/// The rehearsal build of deliveryd (the `deliveryd-upgrade-rehearsal` example: the same
+/// sources, knowing the `upgrade-rehearsal` plan): `$DELIVERYD_REHEARSAL_BIN`, else
+/// `examples/` next to `deliveryd` in the target dir.
+pub fn rehearsal_bin() -> anyhow::Result<PathBuf> {
+    if let Ok(path) = std::env::var("DELIVERYD_REHEARSAL_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    let deliveryd = deliveryd_bin()?;
+    let bin = deliveryd
+        .parent()
+        .context("deliveryd has no directory")?
+        .join("examples/deliveryd-upgrade-rehearsal");
+    if !bin.exists() {
+        bail!(
+            "{} not found: build it first (cargo build -p deliveryd --examples) or set \
+             DELIVERYD_REHEARSAL_BIN",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
 /// The `bttc` binary: `$BTTC_BIN`, else next to `deliveryd` in the target dir.
 pub fn bttc_bin() -> anyhow::Result<PathBuf> {
     if let Ok(path) = std::env::var("BTTC_BIN") {
@@ -120,12 +142,18 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// Starts `deliveryd start` in `home`, logging to `home/deliveryd.log`.
     pub fn start(home: &Path) -> anyhow::Result<Self> {
+        Self::start_with(&deliveryd_bin()?, home)
+    }
+
+    /// Starts `<bin> start` in `home` (another build of deliveryd), logging to
+    /// `home/deliveryd.log`.
+    pub fn start_with(bin: &Path, home: &Path) -> anyhow::Result<Self> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(home.join("deliveryd.log"))
             .context("opening the node log")?;
-        let child = Command::new(deliveryd_bin()?)
+        let child = Command::new(bin)
             .args(["--home", &home.display().to_string(), "start"])
             .stdout(Stdio::null())
             .stderr(log)

@@ -5,7 +5,10 @@
 //!    state of its voting period's last height and not in the one before (the documented
 //!    height);
 //! 2. a text proposal with 1 vote of 4 misses the 0.334 quorum: rejected, its deposit burned;
-//! 3. a text proposal with 2 no-with-veto votes of 3 is vetoed: rejected, its deposit burned.
+//! 3. a text proposal with 2 no-with-veto votes of 3 is vetoed: rejected, its deposit burned;
+//!
+//! and a funded account that is not a validator's signer cannot vote: refused with `gov/7`
+//! during the period and `gov/6` after it, as the guide shows.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -70,6 +73,17 @@ fn submit(net: &BttcNet, dir: &std::path::Path, name: &str, proposal: &Value) ->
         .unwrap_or_else(|| panic!("no proposal id: {out}"))
 }
 
+/// The CLI's one-line error for `deliveryd --home <node i> <args>`, which must fail.
+fn refusal(net: &BttcNet, i: usize, args: &[&str]) -> String {
+    let home = net.homes[i].display().to_string();
+    let mut all = vec!["--home", home.as_str()];
+    all.extend_from_slice(args);
+    match tokio::task::block_in_place(|| cli_json(&all)) {
+        Ok(out) => panic!("deliveryd {} succeeded: {out}", args.join(" ")),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
 fn vote(net: &BttcNet, i: usize, id: u64, option: &str) {
     let out = on(
         net,
@@ -132,6 +146,38 @@ async fn governance_passes_fails_and_vetoes_by_one_validator_one_vote() {
     vote(&net, 1, vetoed, "no-with-veto");
     vote(&net, 2, vetoed, "no-with-veto");
 
+    // An account that is not a validator's signer holds BTT but has no vote.
+    let alice = on(&net, 0, &["keys", "add", "alice"])["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sent = on(
+        &net,
+        0,
+        &[
+            "tx",
+            "bank",
+            "send",
+            &alice,
+            "10btt",
+            "--from",
+            "validator",
+            "--wait",
+        ],
+    );
+    assert_eq!(sent["code"], 0, "{sent}");
+    let id = change.to_string();
+    let during = refusal(
+        &net,
+        0,
+        &["tx", "gov", "vote", &id, "yes", "--from", "alice"],
+    );
+    assert!(
+        during.contains("transaction rejected (gov/7)")
+            && during.contains("is not the signer of an active validator"),
+        "{during}"
+    );
+
     let end = proposal(&net, change)["voting_end_height"]
         .as_u64()
         .unwrap();
@@ -157,6 +203,16 @@ async fn governance_passes_fails_and_vetoes_by_one_validator_one_vote() {
     assert_eq!(
         query_at(&net, "custom/span/params", end)["producer_count"],
         3
+    );
+    let after = refusal(
+        &net,
+        0,
+        &["tx", "gov", "vote", &id, "yes", "--from", "alice"],
+    );
+    assert!(
+        after.contains("transaction rejected (gov/6)")
+            && after.contains("not in its voting period"),
+        "{after}"
     );
     // 2. Short of quorum, 3. vetoed: rejected, deposits burned (the supply fell by 2 BTT).
     for (id, outcome) in [(quiet, "no_quorum"), (vetoed, "vetoed")] {

@@ -241,7 +241,41 @@ pub struct AppConfig {
     pub engine: EngineConfig,
     /// The bridge to the root chains (off unless `enabled` or `start --bridge`).
     #[serde(default)]
-    pub bridge: deliveryd_bridge::BridgeConfig,
+    pub bridge: crate::bridge::BridgeConfig,
+    /// The REST API (off unless `enabled` or `start --rest`).
+    #[serde(default)]
+    pub rest: RestConfig,
+}
+
+/// `[rest]`: the REST API (see `docs/rest.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RestConfig {
+    /// Serve it (`start --rest` turns it on regardless).
+    pub enabled: bool,
+    /// Where it listens: `host:port` with an IP host (`127.0.0.1:1317`).
+    pub address: String,
+}
+
+impl Default for RestConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            address: crate::rest::DEFAULT_ADDRESS.to_owned(),
+        }
+    }
+}
+
+impl RestConfig {
+    /// The listen address, parsed.
+    pub fn socket_addr(&self) -> anyhow::Result<std::net::SocketAddr> {
+        self.address.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "rest.address {:?}: expected an IP address and port such as 127.0.0.1:1317",
+                self.address
+            )
+        })
+    }
 }
 
 /// `[engine]`.
@@ -318,7 +352,8 @@ impl AppConfig {
                 keyring_backend: keyring,
             },
             engine: EngineConfig::default(),
-            bridge: deliveryd_bridge::BridgeConfig::default(),
+            bridge: crate::bridge::BridgeConfig::default(),
+            rest: RestConfig::default(),
         }
     }
 
@@ -354,6 +389,7 @@ impl AppConfig {
             anyhow::bail!("engine.jwt_secret: a file path is required");
         }
         self.bridge.validate().map_err(|e| anyhow::anyhow!(e))?;
+        self.rest.socket_addr()?;
         Ok(())
     }
 
@@ -396,6 +432,13 @@ jwt_secret = {jwt_secret}
 # Seal and broadcast BTTC blocks when this node's signer key ("validator") is scheduled.
 produce = {produce}
 
+[rest]
+# The read-only REST API (heimdall-style paths, JSON; see docs/rest.md and /openapi.json).
+# `deliveryd start --rest [ADDR]` turns it on regardless of `enabled`.
+enabled = {rest_enabled}
+# Where it listens: an IP address and port. Keep it on loopback unless a proxy fronts it.
+address = {rest_address}
+
 {bridge}"#,
             log_level = s(&self.log_level),
             listen_address = s(&self.abci.listen_address),
@@ -406,6 +449,8 @@ produce = {produce}
             engine_url = s(&self.engine.url),
             jwt_secret = s(&self.engine.jwt_secret),
             produce = self.engine.produce,
+            rest_enabled = self.rest.enabled,
+            rest_address = s(&self.rest.address),
             bridge = self.bridge.render(),
         ))
     }
@@ -608,6 +653,43 @@ mod tests {
 
         std::fs::write(&path, text.replace("[store]", "[store]\nprunning = 1")).unwrap();
         assert!(format!("{:#}", AppConfig::load(&path).unwrap_err()).contains("prunning"));
+    }
+
+    #[test]
+    fn the_rest_section_defaults_off_and_checks_its_address() {
+        let config = AppConfig::new("chain-1", 26658, 26657, BackendKind::Test);
+        let text = config.render().unwrap();
+        let parsed: toml::Table = toml::from_str(&text).unwrap();
+        assert_eq!(parsed["rest"]["enabled"].as_bool(), Some(false));
+        assert_eq!(parsed["rest"]["address"].as_str(), Some("127.0.0.1:1317"));
+        // An app.toml written before [rest] existed still loads, with the REST API off.
+        let start = text.find("[rest]").unwrap();
+        let end = start + text[start..].find("\n\n").unwrap();
+        let old = format!("{}{}", &text[..start], &text[end..]);
+        assert!(!old.contains("[rest]"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.toml");
+        std::fs::write(&path, &old).unwrap();
+        assert_eq!(AppConfig::load(&path).unwrap().rest, RestConfig::default());
+        // Only the address given: enabled stays off.
+        std::fs::write(
+            &path,
+            old.clone() + "\n[rest]\naddress = \"0.0.0.0:9000\"\n",
+        )
+        .unwrap();
+        let loaded = AppConfig::load(&path).unwrap().rest;
+        assert!(!loaded.enabled);
+        assert_eq!(loaded.socket_addr().unwrap().port(), 9000);
+
+        let mut bad = config.clone();
+        bad.rest.address = "localhost:1317".into();
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("rest.address") && e.contains("127.0.0.1:1317"),
+            "{e}"
+        );
+        std::fs::write(&path, old + "\n[rest]\nenable = true\n").unwrap();
+        assert!(format!("{:#}", AppConfig::load(&path).unwrap_err()).contains("enable"));
     }
 
     #[test]

@@ -38,6 +38,10 @@ pub struct Args {
     /// Where the BTTC Ethereum JSON-RPC (HTTP and WebSocket) listens.
     #[arg(long, default_value = "127.0.0.1:8545")]
     evm_rpc: SocketAddr,
+    /// Serve the REST API: on ADDR, or without a value on app.toml's `rest.address` (default
+    /// 127.0.0.1:1317); app.toml `[rest] enabled = true` turns it on too.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1)]
+    rest: Option<Option<SocketAddr>>,
 }
 
 /// One million BTT on the BTTC side for the dev signer.
@@ -108,8 +112,10 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
         &[(signer.address(), DEV_EVM_BALANCE)],
     )?;
     let dyn_engine: Arc<dyn bttc_engine_api::Engine> = engine.clone();
-    let app =
-        Arc::new(crate::start::open_app(&home, &config)?.with_engine(Arc::clone(&dyn_engine)));
+    let app = Arc::new(
+        crate::start::open_app(&home, &config, &globals.release)?
+            .with_engine(Arc::clone(&dyn_engine)),
+    );
     let genesis = Genesis::load(&home.genesis_json()).context("reading genesis.json")?;
     let key = delivery_conductor::load_priv_validator_key(&home.priv_validator_key_json())
         .context("reading priv_validator_key.json")?;
@@ -145,6 +151,16 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("starting the Ethereum JSON-RPC on {}", args.evm_rpc))?;
         let producer_token = CancellationToken::new();
+        let rest_address = match args.rest {
+            Some(Some(address)) => Some(address),
+            Some(None) => Some(config.rest.socket_addr()?),
+            None if config.rest.enabled => Some(config.rest.socket_addr()?),
+            None => None,
+        };
+        let rest = match rest_address {
+            Some(address) => Some(crate::rest::spawn(address, app.storage().clone(), producer_token.clone()).await?),
+            None => None,
+        };
         let producer = tokio::spawn(bttc::run_producer(
             Arc::clone(&app),
             dyn_engine,
@@ -170,6 +186,9 @@ pub fn run(args: Args, globals: &crate::Globals) -> anyhow::Result<()> {
         let _ = producer.await;
         evm_rpc.stop();
         evm_rpc.stopped().await;
+        if let Some(rest) = rest {
+            let _ = rest.await;
+        }
         handle.shutdown().await;
         server_token.cancel();
         let _ = server_task.await;

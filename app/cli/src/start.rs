@@ -2,7 +2,7 @@
 //! validate and follow BTTC blocks with that engine (JSON-RPC + JWT), catch it up from
 //! Delivery's blocks when it is behind, and (with `produce = true`) seal BTTC blocks when this
 //! node's signer is scheduled, broadcasting them to CometBFT's RPC (`[client] rpc_url`); with
-//! `[bridge] enabled = true` or `--bridge`, run the bridge (`deliveryd_bridge`): vote on side
+//! `[bridge] enabled = true` or `--bridge`, run the bridge (`crate::bridge`): vote on side
 //! transactions with this node's root-chain RPCs and relay root-chain events.
 
 use std::sync::Arc;
@@ -29,11 +29,19 @@ pub struct StartArgs {
     /// Run the bridge (app.toml `[bridge]`) even if `bridge.enabled` is false.
     #[arg(long)]
     pub bridge: bool,
+    /// Serve the REST API (app.toml `[rest]`) even if `rest.enabled` is false: on ADDR, or
+    /// without a value on app.toml's `rest.address` (default 127.0.0.1:1317).
+    #[arg(long, value_name = "ADDR", num_args = 0..=1)]
+    pub rest: Option<Option<std::net::SocketAddr>>,
 }
 
 /// Opens the store and the app in `home`.
-pub fn open_app(home: &Home, config: &AppConfig) -> anyhow::Result<DeliveryApp> {
-    open_app_with(open_storage(home, config)?, Arc::new(NoRootChain))
+pub fn open_app(
+    home: &Home,
+    config: &AppConfig,
+    release: &crate::Release,
+) -> anyhow::Result<DeliveryApp> {
+    open_app_with(open_storage(home, config)?, Arc::new(NoRootChain), release)
 }
 
 /// Opens the app store in `home`.
@@ -48,12 +56,15 @@ pub fn open_storage(home: &Home, config: &AppConfig) -> anyhow::Result<Storage> 
     .with_context(|| format!("opening the app store at {}", db.display()))
 }
 
-/// The app over `storage`, voting with `verifier`.
+/// The app over `storage`, voting with `verifier`, running `release`'s upgrade plans.
 pub fn open_app_with(
     storage: Storage,
     verifier: Arc<dyn SideTxVerifier>,
+    release: &crate::Release,
 ) -> anyhow::Result<DeliveryApp> {
-    DeliveryApp::new(storage, verifier).map_err(|e| anyhow::anyhow!("{e}"))
+    DeliveryApp::new(storage, verifier)
+        .map(|app| app.with_known_upgrades(release.upgrades().to_vec()))
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Waits for Ctrl-C or SIGTERM.
@@ -97,7 +108,7 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
     let storage = open_storage(home, &config)?;
     let bridge_on = args.bridge || config.bridge.enabled;
     let (verifier, bridge): (Arc<dyn SideTxVerifier>, _) = if bridge_on {
-        let service = deliveryd_bridge::BridgeService::new(
+        let service = crate::bridge::BridgeService::new(
             &config.bridge,
             Arc::new(storage.clone()),
             runtime.handle().clone(),
@@ -115,7 +126,10 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
     } else {
         (Arc::new(NoRootChain), None)
     };
-    let mut app = open_app_with(storage, verifier)?;
+    // A plan this binary does not know halts it; the plan is also written where an upgrade
+    // supervisor (Cosmovisor's layout) looks for it.
+    let mut app = open_app_with(storage, verifier, &globals.release)?
+        .with_upgrade_info_file(home.data_dir().join("upgrade-info.json"));
     let engine: Option<Arc<dyn bttc_engine_api::Engine>> = if config.engine.url.is_empty() {
         tracing::warn!(
             "no [engine] url in app.toml: this node cannot validate BTTC blocks and will reject \
@@ -173,7 +187,7 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
         (Some(service), Some(key)) => {
             let consensus = crate::home::read_ed25519_key_file(&home.priv_validator_key_json())
                 .context("reading the consensus key the bridge's validator join carries")?;
-            let comet = deliveryd_bridge::comet::CometRpc::new(
+            let comet = crate::bridge::comet::CometRpc::new(
                 &config.client.rpc_url,
                 std::time::Duration::from_secs(10),
             )
@@ -183,6 +197,12 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
         _ => None,
     };
     let app = Arc::new(app);
+    let rest_address = match args.rest {
+        Some(Some(address)) => Some(address),
+        Some(None) => Some(config.rest.socket_addr()?),
+        None if config.rest.enabled => Some(config.rest.socket_addr()?),
+        None => None,
+    };
     let (height, hash) = app
         .storage()
         .latest()
@@ -193,6 +213,10 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
         let server = Server::<DeliveryApp>::bind(&address, Arc::clone(&app)).await.with_context(|| format!("listening on {address}"))?;
         tracing::info!(%address, height, app_hash = %hash, "deliveryd is serving ABCI; start CometBFT with proxy_app = {address}");
         let token = CancellationToken::new();
+        let rest = match rest_address {
+            Some(address) => Some(crate::rest::spawn(address, app.storage().clone(), token.clone()).await?),
+            None => None,
+        };
         let stopper = token.clone();
         tokio::spawn(async move {
             shutdown_signal().await;
@@ -229,6 +253,9 @@ pub fn run(args: StartArgs, globals: &crate::Globals) -> anyhow::Result<()> {
             None => None,
         };
         server.run(token).await.context("ABCI server")?;
+        if let Some(rest) = rest {
+            let _ = rest.await;
+        }
         if let Some(p) = producer {
             let _ = p.await;
         }

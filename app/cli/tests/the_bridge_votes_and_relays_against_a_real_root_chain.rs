@@ -31,8 +31,8 @@ use delivery_clerk::MsgEventRecord;
 use delivery_module::{Msg, SecretKey};
 use delivery_rootchain::{Params, RootChainConfig, RootChainKind};
 use delivery_store::{KeyValues, StateDelta, StateRead, StoreError};
-use deliveryd_bridge::relay::RelayTarget;
-use deliveryd_bridge::{
+use deliveryd::bridge::relay::RelayTarget;
+use deliveryd::bridge::{
     BridgeVerifier, Broadcast, CheckTxOutcome, Claim, ClientSet, CommittedState, Relay,
 };
 

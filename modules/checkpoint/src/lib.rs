@@ -92,7 +92,7 @@
 //!   names, final BTTC head, &|n| header of block n from the app's BttcBlock records, active
 //!   set)`. Put `ctx.take_events()` in the block events. Errors other than
 //!   [`CheckpointError::Store`] from these calls mean a bad input or a broken invariant.
-//! - **Bridge** (done in `deliveryd_bridge::checkpoints` and the relay): when the buffer is
+//! - **Bridge** (done in `deliveryd::bridge::checkpoints` and the relay): when the buffer is
 //!   final and its `proposer` is our signer, submit `sign_data` with its signatures to that
 //!   chain's RootChain (after `updateValidators` with the previous checkpoint's account set
 //!   when the contract holds an older set); turn each `NewHeaderBlock` into a

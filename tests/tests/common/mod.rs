@@ -609,3 +609,210 @@ fn start_engine(bttc: &std::path::Path, node: &Value, home: &std::path::Path, re
     )
     .unwrap()
 }
+
+/// A [`BttcNet`] whose chain is stopped ([`BttcNet::stop_chain`]): no conductor, no apps; the
+/// engines still run. Restart it with [`StoppedBttcNet::start_chain`].
+pub struct StoppedBttcNet {
+    pub dir: tempfile::TempDir,
+    pub nodes: Vec<Value>,
+    pub homes: Vec<PathBuf>,
+    pub evm_urls: Vec<String>,
+    pub conductor_url: String,
+    pub engines: Vec<Option<Proc>>,
+    pub user: PrivateKeySigner,
+    pub bttc: PathBuf,
+    pub root_chains: Vec<RootChain>,
+    pub signer_keys: Vec<String>,
+    /// The last height the conductor committed.
+    pub last_height: u64,
+    /// The app hash the apps returned for it (all four agreed).
+    pub last_app_hash: Vec<u8>,
+}
+
+impl BttcNet {
+    /// Stops the chain the way an operator stops a network to export it: right after a block
+    /// commits, the conductor shuts down (it finishes no further block), then every node's app
+    /// is killed. The engines keep running (their head is the last finalized BTTC block: Commit
+    /// moved it).
+    pub async fn stop_chain(self) -> StoppedBttcNet {
+        let BttcNet {
+            dir,
+            nodes,
+            homes,
+            evm_urls,
+            conductor_url,
+            conductor,
+            engines,
+            mut apps,
+            user,
+            bttc,
+            root_chains,
+            signer_keys,
+        } = self;
+        // Just after a commit, a whole block interval before the next block starts.
+        let next = conductor.height() + 1;
+        conductor
+            .wait_for_height(next, Duration::from_secs(60))
+            .await
+            .unwrap();
+        let last_height = conductor.height();
+        let hashes = conductor.app_hashes(last_height);
+        conductor.shutdown().await;
+        let last_app_hash = hashes[0].1.clone().expect("node0 executed the last height");
+        for (name, hash) in &hashes {
+            assert_eq!(
+                hash.as_ref(),
+                Some(&last_app_hash),
+                "{name} at height {last_height}"
+            );
+        }
+        for app in &mut apps {
+            if let Some(mut a) = app.take() {
+                a.kill_hard().unwrap();
+            }
+        }
+        StoppedBttcNet {
+            dir,
+            nodes,
+            homes,
+            evm_urls,
+            conductor_url,
+            engines,
+            user,
+            bttc,
+            root_chains,
+            signer_keys,
+            last_height,
+            last_app_hash,
+        }
+    }
+}
+
+impl StoppedBttcNet {
+    /// Starts the apps again and a new conductor from node 0's `config/genesis.json` (every home
+    /// must hold the same), on the same RPC ports, Delivery blocks every `block_ms`.
+    pub async fn start_chain(self, block_ms: u64) -> BttcNet {
+        let genesis = Genesis::load(&self.homes[0].join("config/genesis.json")).unwrap();
+        let validators = self
+            .nodes
+            .iter()
+            .zip(&self.homes)
+            .map(|(n, h)| ValidatorNode {
+                name: n["name"].as_str().unwrap().to_string(),
+                abci_addr: n["abci_address"].as_str().unwrap().to_string(),
+                key: delivery_conductor::load_priv_validator_key(
+                    &h.join("config/priv_validator_key.json"),
+                )
+                .unwrap(),
+            })
+            .collect();
+        let apps = self
+            .homes
+            .iter()
+            .map(|h| Some(NodeProcess::start(h).unwrap()))
+            .collect();
+        let mut config = ConductorConfig::new(genesis, validators);
+        config.block_interval = Duration::from_millis(block_ms);
+        config.rpc_listen = Some(
+            self.conductor_url
+                .trim_start_matches("http://")
+                .parse()
+                .unwrap(),
+        );
+        config.connect_timeout = Duration::from_secs(30);
+        config.node_rpc_listen = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let port = n["ports"]["rpc"].as_u64().unwrap();
+                (i, format!("127.0.0.1:{port}").parse().unwrap())
+            })
+            .collect();
+        let conductor = Conductor::start(config).await.unwrap();
+        BttcNet {
+            dir: self.dir,
+            nodes: self.nodes,
+            homes: self.homes,
+            evm_urls: self.evm_urls,
+            conductor_url: self.conductor_url,
+            conductor,
+            engines: self.engines,
+            apps,
+            user: self.user,
+            bttc: self.bttc,
+            root_chains: self.root_chains,
+            signer_keys: self.signer_keys,
+        }
+    }
+}
+
+// ---- REST API (docs/rest.md)
+
+/// Sets node app.toml's `[rest]` to `enabled = true` on `address` (rewriting the section
+/// `deliveryd testnet` wrote, or adding one).
+pub fn enable_rest_in_app_toml(app_toml: &std::path::Path, address: &str) {
+    let text = std::fs::read_to_string(app_toml).unwrap();
+    let mut out = Vec::new();
+    let mut in_rest = false;
+    let mut seen = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            in_rest = trimmed == "[rest]";
+            seen |= in_rest;
+        }
+        if in_rest && (trimmed.starts_with("enabled") || trimmed.starts_with("address")) {
+            continue;
+        }
+        out.push(line.to_string());
+        if in_rest && trimmed == "[rest]" {
+            out.push("enabled = true".into());
+            out.push(format!("address = \"{address}\""));
+        }
+    }
+    if !seen {
+        out.push(String::new());
+        out.push("[rest]".into());
+        out.push("enabled = true".into());
+        out.push(format!("address = \"{address}\""));
+    }
+    std::fs::write(app_toml, out.join("\n") + "\n").unwrap();
+}
+
+impl BttcNet {
+    /// Turns on node `i`'s REST API (app.toml `[rest]`, on the unused port +6 of the node's
+    /// port range) and restarts the node so that `deliveryd start` reads it; answers the REST
+    /// base URL once `/status` answers.
+    pub async fn enable_rest(&mut self, i: usize) -> String {
+        let port = self.nodes[i]["ports"]["p2p"].as_u64().unwrap() + 6;
+        let address = format!("127.0.0.1:{port}");
+        enable_rest_in_app_toml(&self.homes[i].join("config/app.toml"), &address);
+        self.stop_node(i);
+        self.start_node(i);
+        let url = format!("http://{address}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = reqwest::get(format!("{url}/status")).await {
+                if r.status().is_success() {
+                    return url;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node {i}'s REST API never answered on {url}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// GET `url` on the REST API: the status and the JSON body (every answer is JSON).
+pub async fn rest_get(url: &str) -> (u16, Value) {
+    let response = reqwest::get(url).await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap();
+    let value = serde_json::from_str(&body)
+        .unwrap_or_else(|e| panic!("GET {url}: {status}, not JSON ({e}): {body}"));
+    (status, value)
+}

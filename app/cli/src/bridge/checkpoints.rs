@@ -1,5 +1,5 @@
 //! The bridge's checkpoint duties on one root chain (besides relaying its `NewHeaderBlock`s as
-//! acks, which [`crate::relay`] does): [`Submitter`] and [`NoAcker`], each a loop over the latest
+//! acks, which [`crate::bridge::relay`] does): [`Submitter`] and [`NoAcker`], each a loop over the latest
 //! committed Delivery state.
 //!
 //! **Submit** ([`Submitter::tick`]): when the checkpoint buffered for the chain is final and
@@ -34,8 +34,8 @@ use delivery_module::{Address, SecretKey};
 use delivery_store::StateRead;
 use tokio::time::Instant;
 
-use crate::relay::{expected_sequence, Broadcast, CheckTxOutcome, RELAY_GAS, RELAY_MEMO};
-use crate::state::CommittedState;
+use crate::bridge::relay::{expected_sequence, Broadcast, CheckTxOutcome, RELAY_GAS, RELAY_MEMO};
+use crate::bridge::state::CommittedState;
 
 /// Pause before a failed submission of the same checkpoint is tried again.
 pub const SUBMIT_RETRY_DELAY: Duration = Duration::from_secs(10);

@@ -5,7 +5,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::relay::{Broadcast, CheckTxOutcome};
+use crate::bridge::relay::{Broadcast, CheckTxOutcome};
 
 /// A CometBFT RPC endpoint (`http://127.0.0.1:26657`).
 #[derive(Debug, Clone)]

@@ -41,8 +41,8 @@ use delivery_module::SecretKey;
 use delivery_staking::{MsgSignerUpdate, MsgStakeUpdate, MsgValidatorExit, MsgValidatorJoin};
 use delivery_store::StateRead;
 
-use crate::claim::{Claim, Emitter};
-use crate::state::CommittedState;
+use crate::bridge::claim::{Claim, Emitter};
+use crate::bridge::state::CommittedState;
 
 /// Gas limit put in relay transactions (informational: Delivery charges a flat fee).
 pub const RELAY_GAS: u64 = 200_000;

@@ -10,7 +10,7 @@
 //!    its chain id is confirmed, then hands the client to the verifier and runs a [`Poller`]
 //!    (StakeManager + StateSender + RootChain, confirmations from the params, cursor
 //!    `<data dir>/bridge/<chain>.cursor`) feeding a [`Relay`]; beside it the checkpoint
-//!    duties ([`crate::checkpoints`]): a [`Submitter`] (when the chain has a RootChain) and a
+//!    duties ([`crate::bridge::checkpoints`]): a [`Submitter`] (when the chain has a RootChain) and a
 //!    [`NoAcker`], on the same poll interval.
 
 use std::path::PathBuf;
@@ -28,11 +28,11 @@ use delivery_rootchain::RootChainConfig;
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
-use crate::checkpoints::{NoAcker, Submitter};
-use crate::config::{BridgeConfig, RootChainEndpoint};
-use crate::relay::{Broadcast, Relay, RelayTarget};
-use crate::state::CommittedState;
-use crate::verifier::{BridgeVerifier, ClientSet};
+use crate::bridge::checkpoints::{NoAcker, Submitter};
+use crate::bridge::config::{BridgeConfig, RootChainEndpoint};
+use crate::bridge::relay::{Broadcast, Relay, RelayTarget};
+use crate::bridge::state::CommittedState;
+use crate::bridge::verifier::{BridgeVerifier, ClientSet};
 
 /// Blocks beyond the root chain's `confirmations` the relay waits before sending a claim.
 /// Validators vote NO on a claim whose block is found but not yet `confirmations` deep at their

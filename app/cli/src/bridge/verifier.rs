@@ -16,8 +16,8 @@ use delivery_app::side::SideTxVerifier;
 use delivery_bridge::{verify_claim, RootChainClient, Verdict, VerdictCache};
 use delivery_module::Vote;
 
-use crate::claim::Claim;
-use crate::state::CommittedState;
+use crate::bridge::claim::Claim;
+use crate::bridge::state::CommittedState;
 
 /// The root-chain clients the verifier may use, by chain name (shared with the service, which
 /// adds a chain once its chain id is checked).

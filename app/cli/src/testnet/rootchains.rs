@@ -302,22 +302,22 @@ impl RootChains {
     }
 
     /// Each node's `[bridge]`: on, one `[[bridge.root_chain]]` per chain.
-    pub fn bridge_config(&self) -> deliveryd_bridge::BridgeConfig {
-        deliveryd_bridge::BridgeConfig {
+    pub fn bridge_config(&self) -> crate::bridge::BridgeConfig {
+        crate::bridge::BridgeConfig {
             enabled: true,
             poll_interval_ms: DEV_POLL_INTERVAL_MS,
             root_chain: self
                 .files
                 .iter()
-                .map(|f| deliveryd_bridge::RootChainEndpoint {
+                .map(|f| crate::bridge::RootChainEndpoint {
                     name: f.chain_type.clone(),
                     rpc_url: f.rpc_url.clone(),
                     start_block: f.deploy_block,
-                    timeout_ms: deliveryd_bridge::config::DEFAULT_TIMEOUT_MS,
-                    max_range: deliveryd_bridge::config::DEFAULT_MAX_RANGE,
+                    timeout_ms: crate::bridge::config::DEFAULT_TIMEOUT_MS,
+                    max_range: crate::bridge::config::DEFAULT_MAX_RANGE,
                 })
                 .collect(),
-            ..deliveryd_bridge::BridgeConfig::default()
+            ..crate::bridge::BridgeConfig::default()
         }
     }
 
