@@ -25,19 +25,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::gov::{on, submit, vote};
 use common::BttcNet;
-use delivery_tests::{cli_json, rehearsal_bin, NodeProcess};
+use delivery_tests::{rehearsal_bin, NodeProcess};
 use serde_json::{json, Value};
 
 const PLAN: &str = "upgrade-rehearsal";
-
-/// `deliveryd --home <node i> <args> --output json`.
-fn on(net: &BttcNet, i: usize, args: &[&str]) -> Value {
-    let home = net.homes[i].display().to_string();
-    let mut all = vec!["--home", home.as_str()];
-    all.extend_from_slice(args);
-    tokio::task::block_in_place(|| cli_json(&all)).unwrap()
-}
 
 /// Node `i`'s app hash at `height` as the conductor saw it (`None`: it did not execute it).
 fn app_hash_of(net: &BttcNet, i: usize, height: u64) -> Option<Vec<u8>> {
@@ -70,48 +63,18 @@ async fn an_upgrade_plan_halts_the_old_binary_and_the_new_one_continues() {
 
     // Schedule the plan 40 blocks ahead (above the 20-block voting period) and pass it.
     let at = net.conductor.height() + 40;
-    let file = net.dir.path().join("upgrade.json");
-    std::fs::write(
-        &file,
-        json!({
+    let id = submit(
+        &net,
+        "upgrade",
+        &json!({
             "title": format!("Rehearse an upgrade at height {at}"),
             "deposit": "1btt",
             "content": {"type": "software_upgrade", "name": PLAN, "height": at,
                         "info": "the deliveryd-upgrade-rehearsal build"}
-        })
-        .to_string(),
-    )
-    .unwrap();
-    let submitted = on(
-        &net,
-        0,
-        &[
-            "tx",
-            "gov",
-            "submit-proposal",
-            file.to_str().unwrap(),
-            "--from",
-            "validator",
-            "--wait",
-        ],
+        }),
     );
-    let id = submitted["proposal_id"].as_u64().unwrap().to_string();
     for i in 0..4 {
-        let out = on(
-            &net,
-            i,
-            &[
-                "tx",
-                "gov",
-                "vote",
-                &id,
-                "yes",
-                "--from",
-                "validator",
-                "--wait",
-            ],
-        );
-        assert_eq!(out["code"], 0, "node {i}: {out}");
+        vote(&net, i, id, "yes");
     }
 
     // Every node halts at `at`: the chain stops at at-1 and each log names the plan.
@@ -123,7 +86,7 @@ async fn an_upgrade_plan_halts_the_old_binary_and_the_new_one_continues() {
             panic!(
                 "not every node halted for the plan; height {}, proposal {}",
                 net.conductor.height(),
-                on(&net, 0, &["query", "gov", "proposal", &id])
+                on(&net, 0, &["query", "gov", "proposal", &id.to_string()])
             );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

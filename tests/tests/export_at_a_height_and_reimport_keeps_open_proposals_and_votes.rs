@@ -25,62 +25,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
+use common::gov::{on, proposal, query_at, submit, vote, votes};
 use common::BttcNet;
-use delivery_tests::{cli, cli_json, comet_rpc};
+use delivery_tests::{cli, cli_json};
 use serde_json::{json, Value};
 
 const BLOCK_MS: u64 = 500;
-
-/// `deliveryd --home <node i> <args> --output json`.
-fn on(net: &BttcNet, i: usize, args: &[&str]) -> Value {
-    let home = net.homes[i].display().to_string();
-    let mut all = vec!["--home", home.as_str()];
-    all.extend_from_slice(args);
-    tokio::task::block_in_place(|| cli_json(&all)).unwrap()
-}
-
-/// `custom/<path>` at `height` (0: latest) through the conductor.
-fn query_at(net: &BttcNet, path: &str, height: u64) -> Value {
-    let r = tokio::task::block_in_place(|| {
-        comet_rpc(
-            &net.conductor_url,
-            "abci_query",
-            &format!("path=%22{path}%22&height={height}"),
-        )
-    })
-    .unwrap();
-    let value = base64::engine::general_purpose::STANDARD
-        .decode(r["response"]["value"].as_str().unwrap_or(""))
-        .unwrap();
-    serde_json::from_slice(&value).unwrap_or_else(|_| panic!("{path} at {height}: {r}"))
-}
-
-fn vote(net: &BttcNet, i: usize, id: u64, option: &str) {
-    let out = on(
-        net,
-        i,
-        &[
-            "tx",
-            "gov",
-            "vote",
-            &id.to_string(),
-            option,
-            "--from",
-            "validator",
-            "--wait",
-        ],
-    );
-    assert_eq!(out["code"], 0, "node {i} voting {option} on {id}: {out}");
-}
-
-fn proposal(net: &BttcNet, id: u64) -> Value {
-    on(net, 0, &["query", "gov", "proposal", &id.to_string()])
-}
-
-fn votes(net: &BttcNet, id: u64) -> Value {
-    on(net, 0, &["query", "gov", "votes", &id.to_string()])
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn export_at_a_height_and_reimport_keeps_open_proposals_and_votes() {
@@ -97,30 +47,12 @@ async fn export_at_a_height_and_reimport_keeps_open_proposals_and_votes() {
     let mut span = on(&net, 0, &["query", "params", "span"]);
     assert_eq!(span["producer_count"], 4, "{span}");
     span["producer_count"] = 3.into();
-    let file = net.dir.path().join("change.json");
-    std::fs::write(
-        &file,
-        json!({"title": "Three producers", "deposit": "1btt",
-               "content": {"type": "param_change", "changes": [{"module": "span", "params": span}]}})
-        .to_string(),
-    )
-    .unwrap();
-    let submitted = on(
+    let id = submit(
         &net,
-        0,
-        &[
-            "tx",
-            "gov",
-            "submit-proposal",
-            file.to_str().unwrap(),
-            "--from",
-            "validator",
-            "--wait",
-        ],
+        "change",
+        &json!({"title": "Three producers", "deposit": "1btt",
+                "content": {"type": "param_change", "changes": [{"module": "span", "params": span}]}}),
     );
-    let id = submitted["proposal_id"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no proposal id: {submitted}"));
     vote(&net, 0, id, "yes");
     vote(&net, 1, id, "yes");
     let before = proposal(&net, id);

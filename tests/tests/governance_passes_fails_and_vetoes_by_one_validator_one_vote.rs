@@ -23,88 +23,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
+use common::gov::{on, proposal, query_at, refusal, submit, vote};
 use common::BttcNet;
-use delivery_tests::{cli_json, comet_rpc};
 use serde_json::{json, Value};
-
-/// `deliveryd --home <node i> <args> --output json`.
-fn on(net: &BttcNet, i: usize, args: &[&str]) -> Value {
-    let home = net.homes[i].display().to_string();
-    let mut all = vec!["--home", home.as_str()];
-    all.extend_from_slice(args);
-    tokio::task::block_in_place(|| cli_json(&all)).unwrap()
-}
-
-/// `custom/<path>` at `height` (0: latest) through the conductor.
-fn query_at(net: &BttcNet, path: &str, height: u64) -> Value {
-    let r = tokio::task::block_in_place(|| {
-        comet_rpc(
-            &net.conductor_url,
-            "abci_query",
-            &format!("path=%22{path}%22&height={height}"),
-        )
-    })
-    .unwrap();
-    let value = base64::engine::general_purpose::STANDARD
-        .decode(r["response"]["value"].as_str().unwrap_or(""))
-        .unwrap();
-    serde_json::from_slice(&value).unwrap_or_else(|_| panic!("{path} at {height}: {r}"))
-}
-
-fn submit(net: &BttcNet, dir: &std::path::Path, name: &str, proposal: &Value) -> u64 {
-    let file = dir.join(format!("{name}.json"));
-    std::fs::write(&file, proposal.to_string()).unwrap();
-    let out = on(
-        net,
-        0,
-        &[
-            "tx",
-            "gov",
-            "submit-proposal",
-            file.to_str().unwrap(),
-            "--from",
-            "validator",
-            "--wait",
-        ],
-    );
-    out["proposal_id"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no proposal id: {out}"))
-}
-
-/// The CLI's one-line error for `deliveryd --home <node i> <args>`, which must fail.
-fn refusal(net: &BttcNet, i: usize, args: &[&str]) -> String {
-    let home = net.homes[i].display().to_string();
-    let mut all = vec!["--home", home.as_str()];
-    all.extend_from_slice(args);
-    match tokio::task::block_in_place(|| cli_json(&all)) {
-        Ok(out) => panic!("deliveryd {} succeeded: {out}", args.join(" ")),
-        Err(e) => format!("{e:#}"),
-    }
-}
-
-fn vote(net: &BttcNet, i: usize, id: u64, option: &str) {
-    let out = on(
-        net,
-        i,
-        &[
-            "tx",
-            "gov",
-            "vote",
-            &id.to_string(),
-            option,
-            "--from",
-            "validator",
-            "--wait",
-        ],
-    );
-    assert_eq!(out["code"], 0, "node {i} voting {option} on {id}: {out}");
-}
-
-fn proposal(net: &BttcNet, id: u64) -> Value {
-    on(net, 0, &["query", "gov", "proposal", &id.to_string()])
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn governance_passes_fails_and_vetoes_by_one_validator_one_vote() {
@@ -113,7 +34,6 @@ async fn governance_passes_fails_and_vetoes_by_one_validator_one_vote() {
         .wait_for_height(2, Duration::from_secs(60))
         .await
         .unwrap();
-    let dir = net.dir.path().to_path_buf();
     let supply_before = query_at(&net, "custom/bank/supply", 0);
 
     let mut span = on(&net, 0, &["query", "params", "span"]);
@@ -121,20 +41,17 @@ async fn governance_passes_fails_and_vetoes_by_one_validator_one_vote() {
     span["producer_count"] = 3.into();
     let change = submit(
         &net,
-        &dir,
         "change",
         &json!({"title": "Three producers", "deposit": "1btt",
                 "content": {"type": "param_change", "changes": [{"module": "span", "params": span}]}}),
     );
     let quiet = submit(
         &net,
-        &dir,
         "quiet",
         &json!({"title": "Nobody cares", "deposit": "1btt", "content": {"type": "text"}}),
     );
     let vetoed = submit(
         &net,
-        &dir,
         "vetoed",
         &json!({"title": "Bad idea", "deposit": "1btt", "content": {"type": "text"}}),
     );

@@ -15,6 +15,7 @@
 pub mod checkpoints;
 pub mod claims;
 pub mod exits;
+pub mod gov;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -196,6 +197,44 @@ fn set_rpc_url(app_toml: &std::path::Path, url: &str) {
     std::fs::write(app_toml, patched.join("\n") + "\n").unwrap();
 }
 
+/// The conductor over the nodes of `deliveryd testnet` (its `testnet.json` entries and homes):
+/// the chain of node 0's `config/genesis.json`, a block every `block_ms`, its RPC at
+/// `conductor_url` and each node's own CometBFT RPC on its `rpc_laddr` (as `deliveryd conduct`
+/// serves them: a query there answers from that node's app).
+fn conductor_config(
+    nodes: &[Value],
+    homes: &[PathBuf],
+    block_ms: u64,
+    conductor_url: &str,
+) -> ConductorConfig {
+    let genesis = Genesis::load(&homes[0].join("config/genesis.json")).unwrap();
+    let validators = nodes
+        .iter()
+        .zip(homes)
+        .map(|(n, h)| ValidatorNode {
+            name: n["name"].as_str().unwrap().to_string(),
+            abci_addr: n["abci_address"].as_str().unwrap().to_string(),
+            key: delivery_conductor::load_priv_validator_key(
+                &h.join("config/priv_validator_key.json"),
+            )
+            .unwrap(),
+        })
+        .collect();
+    let mut config = ConductorConfig::new(genesis, validators);
+    config.block_interval = Duration::from_millis(block_ms);
+    config.rpc_listen = Some(conductor_url.trim_start_matches("http://").parse().unwrap());
+    config.connect_timeout = Duration::from_secs(30);
+    config.node_rpc_listen = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let port = n["ports"]["rpc"].as_u64().unwrap();
+            (i, format!("127.0.0.1:{port}").parse().unwrap())
+        })
+        .collect();
+    config
+}
+
 impl BttcNet {
     /// Starts the network: 4 validators, localnet span params (sprint 4, span 16, timeout 3,
     /// 4 misses), `producers` per span, Delivery blocks every `block_ms`.
@@ -351,19 +390,6 @@ impl BttcNet {
         for home in &homes {
             set_rpc_url(&home.join("config/app.toml"), &conductor_url);
         }
-        let genesis = Genesis::load(&homes[0].join("config/genesis.json")).unwrap();
-        let validators = nodes
-            .iter()
-            .zip(&homes)
-            .map(|(n, h)| ValidatorNode {
-                name: n["name"].as_str().unwrap().to_string(),
-                abci_addr: n["abci_address"].as_str().unwrap().to_string(),
-                key: delivery_conductor::load_priv_validator_key(
-                    &h.join("config/priv_validator_key.json"),
-                )
-                .unwrap(),
-            })
-            .collect();
         // Engines and apps first, so the conductor finds them.
         let mut engines = Vec::new();
         let mut apps = Vec::new();
@@ -372,20 +398,7 @@ impl BttcNet {
             engines.push(Some(start_engine(&bttc, n, home, &conductor_url)));
             apps.push(Some(NodeProcess::start(home).unwrap()));
         }
-        let mut config = ConductorConfig::new(genesis, validators);
-        config.block_interval = Duration::from_millis(block_ms);
-        config.rpc_listen = Some(format!("127.0.0.1:{conductor_rpc_port}").parse().unwrap());
-        config.connect_timeout = Duration::from_secs(30);
-        // Each node's own CometBFT RPC (its rpc_laddr), as `deliveryd conduct` serves them: a
-        // query there answers from that node's app.
-        config.node_rpc_listen = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let port = n["ports"]["rpc"].as_u64().unwrap();
-                (i, format!("127.0.0.1:{port}").parse().unwrap())
-            })
-            .collect();
+        let config = conductor_config(&nodes, &homes, block_ms, &conductor_url);
         let conductor = Conductor::start(config).await.unwrap();
         Self {
             dir,
@@ -692,43 +705,12 @@ impl StoppedBttcNet {
     /// Starts the apps again and a new conductor from node 0's `config/genesis.json` (every home
     /// must hold the same), on the same RPC ports, Delivery blocks every `block_ms`.
     pub async fn start_chain(self, block_ms: u64) -> BttcNet {
-        let genesis = Genesis::load(&self.homes[0].join("config/genesis.json")).unwrap();
-        let validators = self
-            .nodes
-            .iter()
-            .zip(&self.homes)
-            .map(|(n, h)| ValidatorNode {
-                name: n["name"].as_str().unwrap().to_string(),
-                abci_addr: n["abci_address"].as_str().unwrap().to_string(),
-                key: delivery_conductor::load_priv_validator_key(
-                    &h.join("config/priv_validator_key.json"),
-                )
-                .unwrap(),
-            })
-            .collect();
         let apps = self
             .homes
             .iter()
             .map(|h| Some(NodeProcess::start(h).unwrap()))
             .collect();
-        let mut config = ConductorConfig::new(genesis, validators);
-        config.block_interval = Duration::from_millis(block_ms);
-        config.rpc_listen = Some(
-            self.conductor_url
-                .trim_start_matches("http://")
-                .parse()
-                .unwrap(),
-        );
-        config.connect_timeout = Duration::from_secs(30);
-        config.node_rpc_listen = self
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let port = n["ports"]["rpc"].as_u64().unwrap();
-                (i, format!("127.0.0.1:{port}").parse().unwrap())
-            })
-            .collect();
+        let config = conductor_config(&self.nodes, &self.homes, block_ms, &self.conductor_url);
         let conductor = Conductor::start(config).await.unwrap();
         BttcNet {
             dir: self.dir,
