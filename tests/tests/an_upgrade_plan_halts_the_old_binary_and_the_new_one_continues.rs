@@ -166,6 +166,12 @@ async fn an_upgrade_plan_halts_the_old_binary_and_the_new_one_continues() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(log_of(&net, 3).contains("ran the planned upgrade"));
+    // Node 3 halted on every retry of `at` for seconds, but announced the plan (and wrote the
+    // supervisor's file) once.
+    let announced = log_of(&net, 3)
+        .matches("wrote the plan for the upgrade supervisor")
+        .count();
+    assert_eq!(announced, 1, "node 3 announced the halt {announced} times");
     for h in [at, target] {
         assert_eq!(
             app_hash_of(&net, 3, h),

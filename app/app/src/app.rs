@@ -113,6 +113,9 @@ pub struct DeliveryApp {
     known_upgrades: Vec<&'static str>,
     /// Where to write a plan this binary halts for (`None`: the log only).
     upgrade_info_file: Option<std::path::PathBuf>,
+    /// The height this app last halted at for an upgrade plan (0: none): a retry of that
+    /// height halts again without logging the plan again.
+    halted_at: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -209,6 +212,7 @@ impl DeliveryApp {
             signer_key: None,
             known_upgrades: upgrade::KNOWN_UPGRADES.to_vec(),
             upgrade_info_file: None,
+            halted_at: AtomicU64::new(0),
         })
     }
 
@@ -794,12 +798,17 @@ impl Application for DeliveryApp {
         let mut block_events = Vec::new();
         // A governance upgrade plan due now: this binary runs it if it knows it, else halts
         // before executing anything (the node stops at this height, naming the plan).
-        block_events.extend(upgrade::at_block_start_recording(
+        let started = upgrade::at_block_start_recording(
             &mut state,
             &block,
             &self.known_upgrades,
             self.upgrade_info_file.as_deref(),
-        )?);
+            self.halted_at.load(Ordering::Relaxed) != height,
+        );
+        if started.is_err() {
+            self.halted_at.store(height, Ordering::Relaxed);
+        }
+        block_events.extend(started?);
         let mut tx_results = Vec::with_capacity(req.txs.len());
         let mut txs = req.txs.iter();
 

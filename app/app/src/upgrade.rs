@@ -29,21 +29,29 @@ pub fn at_block_start_with<S: StateWrite>(
     block: &BlockInfo,
     known: &[&str],
 ) -> Result<Vec<Event>, AppError> {
-    at_block_start_recording(state, block, known, None)
+    at_block_start_recording(state, block, known, None, true)
 }
 
 /// [`at_block_start_with`], writing the plan to `info_file` when this binary halts for it.
+/// `announce`: log the halt as an error and write the file (false when this app already
+/// halted at this height: a consensus engine retrying the block hears the same error, the log
+/// does not repeat it).
 pub fn at_block_start_recording<S: StateWrite>(
     state: &mut S,
     block: &BlockInfo,
     known: &[&str],
     info_file: Option<&Path>,
+    announce: bool,
 ) -> Result<Vec<Event>, AppError> {
     let height = block.height;
     let action = delivery_gov::check_upgrade(&*state, height, known)
         .map_err(|e| AppError::from(format!("reading the upgrade plan: {e}")))?;
     match action {
         UpgradeAction::None => Ok(Vec::new()),
+        UpgradeAction::Halt { message, .. } if !announce => {
+            tracing::debug!("{message}");
+            Err(AppError::from(message))
+        }
         UpgradeAction::Halt { plan, message } => {
             tracing::error!("{message}");
             if let Some(path) = info_file {
