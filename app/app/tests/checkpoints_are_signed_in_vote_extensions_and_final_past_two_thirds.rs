@@ -133,13 +133,7 @@ fn finalize(chain: &mut TestChain, exts: &[Option<VoteExtension>]) -> pb::Respon
             },
         })
         .collect();
-    votes.sort_by(|a, b| {
-        a.validator
-            .as_ref()
-            .unwrap()
-            .address
-            .cmp(&b.validator.as_ref().unwrap().address)
-    });
+    common::sort_by_address(&mut votes);
     chain.last_extended_commit = Some(pb::ExtendedCommitInfo { round: 0, votes });
     chain.height = h;
     res

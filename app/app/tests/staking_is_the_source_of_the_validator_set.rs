@@ -138,13 +138,7 @@ fn a_join_voted_yes_updates_the_set_from_h_plus_2() {
     let ext = tampered.votes[0].vote_extension.to_vec();
     chain.validators.push(new_key);
     tampered.votes.push(chain.signed_vote(4, chain.height, ext));
-    tampered.votes.sort_by(|a, b| {
-        a.validator
-            .as_ref()
-            .unwrap()
-            .address
-            .cmp(&b.validator.as_ref().unwrap().address)
-    });
+    common::sort_by_address(&mut tampered.votes);
     let honest = chain.last_extended_commit.replace(tampered);
     let proposal = chain.prepare(vec![]);
     assert!(

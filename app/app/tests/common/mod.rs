@@ -41,6 +41,17 @@ pub fn block_hash(height: i64) -> Vec<u8> {
     delivery_module::crypto::sha256(format!("block {height}").as_bytes()).to_vec()
 }
 
+/// Orders a commit's votes by validator address, as CometBFT's commit lists them.
+pub fn sort_by_address(votes: &mut [pb::ExtendedVoteInfo]) {
+    votes.sort_by(|a, b| {
+        a.validator
+            .as_ref()
+            .unwrap()
+            .address
+            .cmp(&b.validator.as_ref().unwrap().address)
+    });
+}
+
 pub fn time(height: i64) -> Timestamp {
     Timestamp {
         seconds: 1_700_000_000 + height,
@@ -272,13 +283,7 @@ impl TestChain {
         let mut votes: Vec<pb::ExtendedVoteInfo> = (0..self.validators.len())
             .map(|i| self.signed_vote(i, h, ext.clone()))
             .collect();
-        votes.sort_by(|a, b| {
-            a.validator
-                .as_ref()
-                .unwrap()
-                .address
-                .cmp(&b.validator.as_ref().unwrap().address)
-        });
+        sort_by_address(&mut votes);
         self.last_extended_commit = Some(pb::ExtendedCommitInfo { round: 0, votes });
         self.height = h;
         res
